@@ -1,0 +1,228 @@
+//! Settings of the actor runtime, with documented secure defaults.
+
+use std::{path::PathBuf, time::Duration};
+
+/// Settings for [`Runtime::start`](crate::Runtime::start).
+///
+/// Build one with [`RuntimeConfig::builder`]; every field has a default, listed on its setter.
+///
+/// ```
+/// use std::time::Duration;
+/// use warden_actors::RuntimeConfig;
+///
+/// let cfg = RuntimeConfig::builder()
+///     .data_dir("./data")
+///     .ask_timeout(Duration::from_millis(500))
+///     .build();
+/// assert_eq!(cfg.mailbox_capacity, 1024);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RuntimeConfig {
+    /// Where the sled database lives; `None` opens a temporary store deleted on drop.
+    pub data_dir: Option<PathBuf>,
+    /// Capacity of every actor's bounded mailbox.
+    pub mailbox_capacity: usize,
+    /// How long a caller waits for an actor's answer before failing closed.
+    pub ask_timeout: Duration,
+    /// Store settings.
+    pub store: StoreConfig,
+    /// Audit actor settings.
+    pub audit: AuditConfig,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: None,
+            mailbox_capacity: 1024,
+            ask_timeout: Duration::from_secs(2),
+            store: StoreConfig::default(),
+            audit: AuditConfig::default(),
+        }
+    }
+}
+
+impl RuntimeConfig {
+    /// A builder starting from the defaults.
+    pub fn builder() -> RuntimeConfigBuilder {
+        RuntimeConfigBuilder(Self::default())
+    }
+}
+
+/// Builder for [`RuntimeConfig`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct RuntimeConfigBuilder(RuntimeConfig);
+
+impl RuntimeConfigBuilder {
+    /// Directory of the sled database. Default: none (a temporary store, for tests).
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.0.data_dir = Some(dir.into());
+        self
+    }
+    /// Bounded mailbox capacity of every actor. Default: 1024.
+    pub fn mailbox_capacity(mut self, n: usize) -> Self {
+        self.0.mailbox_capacity = n;
+        self
+    }
+    /// How long to wait for an actor before failing closed. Default: 2 s.
+    pub fn ask_timeout(mut self, d: Duration) -> Self {
+        self.0.ask_timeout = d;
+        self
+    }
+    /// Store settings. Default: [`StoreConfig::default`].
+    pub fn store(mut self, s: StoreConfig) -> Self {
+        self.0.store = s;
+        self
+    }
+    /// Audit settings. Default: [`AuditConfig::default`].
+    pub fn audit(mut self, a: AuditConfig) -> Self {
+        self.0.audit = a;
+        self
+    }
+    /// Finish.
+    pub fn build(self) -> RuntimeConfig {
+        self.0
+    }
+}
+
+/// Store settings.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct StoreConfig {
+    /// Background flush period for writes not marked durable. Default: 500 ms.
+    pub flush_every: Duration,
+    /// How often the sweeper removes expired records. Default: 1 s.
+    pub sweep_interval: Duration,
+    /// At most this many expired records are removed per sweep tick. Default: 512.
+    pub sweep_batch: usize,
+    /// sled page cache size in bytes. Default: 64 MiB.
+    pub cache_capacity_bytes: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            flush_every: Duration::from_millis(500),
+            sweep_interval: Duration::from_secs(1),
+            sweep_batch: 512,
+            cache_capacity_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl StoreConfig {
+    /// Set [`StoreConfig::flush_every`].
+    #[must_use]
+    pub fn flush_every(mut self, d: Duration) -> Self {
+        self.flush_every = d;
+        self
+    }
+    /// Set [`StoreConfig::sweep_interval`].
+    #[must_use]
+    pub fn sweep_interval(mut self, d: Duration) -> Self {
+        self.sweep_interval = d;
+        self
+    }
+    /// Set [`StoreConfig::sweep_batch`].
+    #[must_use]
+    pub fn sweep_batch(mut self, n: usize) -> Self {
+        self.sweep_batch = n;
+        self
+    }
+    /// Set [`StoreConfig::cache_capacity_bytes`].
+    #[must_use]
+    pub fn cache_capacity_bytes(mut self, n: u64) -> Self {
+        self.cache_capacity_bytes = n;
+        self
+    }
+}
+
+/// Audit actor settings.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct AuditConfig {
+    /// Deliver every event to `tracing` (target `warden::audit`). Default: true.
+    pub tracing_sink: bool,
+    /// Append every event as one JSON line to this file. Default: none.
+    pub jsonl_path: Option<PathBuf>,
+    /// Per-sink bounded queue; a full queue drops (and counts) events for that sink only. Default: 1024.
+    pub sink_queue: usize,
+    /// Per-subscriber bounded queue; a subscriber whose queue is full is dropped. Default: 256.
+    pub subscriber_queue: usize,
+    /// Persist events to the audit log in the store. Default: true.
+    pub persist: bool,
+    /// Events older than this are pruned from the log. Default: 90 days.
+    pub retention_max_age: Duration,
+    /// At most this many events are kept in the log. Default: 1,000,000.
+    pub retention_max_count: u64,
+    /// How often retention runs. Default: 60 s.
+    pub retention_interval: Duration,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            tracing_sink: true,
+            jsonl_path: None,
+            sink_queue: 1024,
+            subscriber_queue: 256,
+            persist: true,
+            retention_max_age: Duration::from_secs(90 * 24 * 3600),
+            retention_max_count: 1_000_000,
+            retention_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+impl AuditConfig {
+    /// Set [`AuditConfig::tracing_sink`].
+    #[must_use]
+    pub fn tracing_sink(mut self, on: bool) -> Self {
+        self.tracing_sink = on;
+        self
+    }
+    /// Set [`AuditConfig::jsonl_path`].
+    #[must_use]
+    pub fn jsonl_path(mut self, p: Option<PathBuf>) -> Self {
+        self.jsonl_path = p;
+        self
+    }
+    /// Set [`AuditConfig::sink_queue`].
+    #[must_use]
+    pub fn sink_queue(mut self, n: usize) -> Self {
+        self.sink_queue = n;
+        self
+    }
+    /// Set [`AuditConfig::subscriber_queue`].
+    #[must_use]
+    pub fn subscriber_queue(mut self, n: usize) -> Self {
+        self.subscriber_queue = n;
+        self
+    }
+    /// Set [`AuditConfig::persist`].
+    #[must_use]
+    pub fn persist(mut self, on: bool) -> Self {
+        self.persist = on;
+        self
+    }
+    /// Set [`AuditConfig::retention_max_age`].
+    #[must_use]
+    pub fn retention_max_age(mut self, d: Duration) -> Self {
+        self.retention_max_age = d;
+        self
+    }
+    /// Set [`AuditConfig::retention_max_count`].
+    #[must_use]
+    pub fn retention_max_count(mut self, n: u64) -> Self {
+        self.retention_max_count = n;
+        self
+    }
+    /// Set [`AuditConfig::retention_interval`].
+    #[must_use]
+    pub fn retention_interval(mut self, d: Duration) -> Self {
+        self.retention_interval = d;
+        self
+    }
+}
