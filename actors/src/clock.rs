@@ -127,6 +127,9 @@ mod tests {
     fn utc_conversions_round_trip() {
         let t = millis_to_utc(1_700_000_000_123);
         assert_eq!(utc_to_millis(t), 1_700_000_000_123);
-        assert_eq!(utc_to_millis(OffsetDateTime::UNIX_EPOCH - time::Duration::days(1)), 0);
+        assert_eq!(
+            utc_to_millis(OffsetDateTime::UNIX_EPOCH - time::Duration::days(1)),
+            0
+        );
     }
 }

@@ -53,6 +53,9 @@ pub use self::{
     },
     clock::{Clock, ManualClock, SharedClock, SystemClock},
     error::{ActorError, StoreError},
-    runtime::{AuditConfig, Runtime, RuntimeBuilder, RuntimeConfig, RuntimeConfigBuilder, StartError, StoreConfig},
+    runtime::{
+        AuditConfig, Runtime, RuntimeBuilder, RuntimeConfig, RuntimeConfigBuilder, StartError,
+        StoreConfig,
+    },
     sweeper::SweepNow,
 };

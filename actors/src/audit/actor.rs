@@ -205,7 +205,9 @@ impl Handler<AddSink> for AuditActor {
     type Result = Result<(), ActorError>;
     fn handle(&mut self, msg: AddSink, _: &mut Context<Self>) -> Self::Result {
         let worker = SinkWorker::spawn(msg.0, self.cfg.sink_queue).map_err(|e| {
-            ActorError::Store(crate::StoreError::Backend(format!("cannot start sink thread: {e}")))
+            ActorError::Store(crate::StoreError::Backend(format!(
+                "cannot start sink thread: {e}"
+            )))
         })?;
         self.sinks.push(worker);
         Ok(())

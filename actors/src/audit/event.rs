@@ -83,9 +83,8 @@ impl StoredEvent {
 
     /// The event as one line of JSON (no newline inside; control characters escaped).
     pub fn to_json_line(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| {
-            format!(r#"{{"id":{},"name":"audit.encode_failed"}}"#, self.id)
-        })
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| format!(r#"{{"id":{},"name":"audit.encode_failed"}}"#, self.id))
     }
 }
 
@@ -255,7 +254,10 @@ mod tests {
         let ev = SecurityEvent::new("x")
             .detail("Password", "p")
             .detail("csrf_token", "t")
-            .detail("nested", serde_json::json!({"session_token": "s", "ok": "fine"}))
+            .detail(
+                "nested",
+                serde_json::json!({"session_token": "s", "ok": "fine"}),
+            )
             .sanitized();
         assert_eq!(ev.details["Password"], REDACTED);
         assert_eq!(ev.details["csrf_token"], REDACTED);

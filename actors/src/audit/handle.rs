@@ -114,7 +114,13 @@ impl AuditHandle {
     }
 
     pub(crate) async fn shutdown(&self) -> Result<(), ActorError> {
-        ask(NAME, &self.addr, Shutdown, self.timeout.max(Duration::from_secs(10))).await?
+        ask(
+            NAME,
+            &self.addr,
+            Shutdown,
+            self.timeout.max(Duration::from_secs(10)),
+        )
+        .await?
     }
 
     /// Test-only: blocks the actor's thread for `d` (to exercise timeouts).

@@ -179,7 +179,11 @@ impl AuditLog {
     }
 
     /// Persists an event that already carries its id.
-    pub(crate) fn append(&mut self, ev: &StoredEvent, durability: Durability) -> Result<(), StoreError> {
+    pub(crate) fn append(
+        &mut self,
+        ev: &StoredEvent,
+        durability: Durability,
+    ) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(ev)?;
         let opts = PutOptions {
             durability,
@@ -261,7 +265,12 @@ impl AuditLog {
 
     /// Removes events older than `cutoff_ms`, then the oldest beyond `max_count`; at most
     /// `batch` removals per call. Returns how many were removed.
-    pub(crate) fn prune(&mut self, cutoff_ms: u64, max_count: u64, batch: usize) -> Result<usize, StoreError> {
+    pub(crate) fn prune(
+        &mut self,
+        cutoff_ms: u64,
+        max_count: u64,
+        batch: usize,
+    ) -> Result<usize, StoreError> {
         let mut removed = 0;
         while removed < batch {
             let oldest = self.store.range(
@@ -283,7 +292,8 @@ impl AuditLog {
                     self.first = key_id(k);
                     return Ok(removed);
                 }
-                self.store.delete(Keyspace::Audit, k, Durability::Buffered)?;
+                self.store
+                    .delete(Keyspace::Audit, k, Durability::Buffered)?;
                 self.first = key_id(k) + 1;
                 removed += 1;
                 progressed = true;

@@ -20,7 +20,9 @@ use actix::{Addr, Arbiter, Supervisor, System};
 pub use self::config::{AuditConfig, RuntimeConfig, RuntimeConfigBuilder, StoreConfig};
 use self::supervise::ask;
 use crate::{
-    audit::{AuditActor, AuditHandle, AuditSink, JsonLinesSink, SharedCounters, SinkWorker, TracingSink},
+    audit::{
+        AuditActor, AuditHandle, AuditSink, JsonLinesSink, SharedCounters, SinkWorker, TracingSink,
+    },
     clock::{SharedClock, SystemClock},
     store::{SledStore, Store},
     sweeper::{SweepNow, SweeperActor, SweeperPing, NAME as SWEEPER},
@@ -144,7 +146,10 @@ fn check(cfg: &RuntimeConfig) -> Result<(), StartError> {
         return bad("runtime.ask_timeout_ms", "must be greater than 0");
     }
     if cfg.store.sweep_interval.is_zero() || cfg.store.flush_every.is_zero() {
-        return bad("store.sweep_interval_ms", "intervals must be greater than 0");
+        return bad(
+            "store.sweep_interval_ms",
+            "intervals must be greater than 0",
+        );
     }
     if cfg.store.sweep_batch == 0 {
         return bad("store.sweep_batch", "must be greater than 0");
@@ -282,7 +287,12 @@ impl Runtime {
         }
         let (a, s) = futures_util::join!(
             self.inner.audit.ping(),
-            ask(SWEEPER, &self.inner.sweeper, SweeperPing, self.ask_timeout())
+            ask(
+                SWEEPER,
+                &self.inner.sweeper,
+                SweeperPing,
+                self.ask_timeout()
+            )
         );
         a?;
         s??;

@@ -24,7 +24,10 @@ where
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => Ok(r),
         Err(_) => {
-            tracing::error!(actor, "actor panicked while handling a message; restarting it");
+            tracing::error!(
+                actor,
+                "actor panicked while handling a message; restarting it"
+            );
             ctx.stop();
             Err(ActorError::Panicked { actor })
         }
@@ -108,10 +111,21 @@ mod tests {
         let addr = Sleepy::start_in_arbiter(&arbiter.handle(), |_| Sleepy::default());
         addr.try_send(Nap(Duration::from_millis(600))).unwrap();
         let t = Instant::now();
-        let err = ask("sleepy", &addr, Nap(Duration::ZERO), Duration::from_millis(50))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, ActorError::Timeout { actor: "sleepy", .. }));
+        let err = ask(
+            "sleepy",
+            &addr,
+            Nap(Duration::ZERO),
+            Duration::from_millis(50),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ActorError::Timeout {
+                actor: "sleepy",
+                ..
+            }
+        ));
         assert!(t.elapsed() < Duration::from_millis(500));
         arbiter.stop();
     }
@@ -135,11 +149,20 @@ mod tests {
         let arbiter = actix::Arbiter::new();
         let addr = actix::Supervisor::start_in_arbiter(&arbiter.handle(), |_| Sleepy::default());
         let t = Duration::from_secs(2);
-        assert_eq!(ask("sleepy", &addr, Boom(false), t).await.unwrap().unwrap(), 0);
-        let err = ask("sleepy", &addr, Boom(true), t).await.unwrap().unwrap_err();
+        assert_eq!(
+            ask("sleepy", &addr, Boom(false), t).await.unwrap().unwrap(),
+            0
+        );
+        let err = ask("sleepy", &addr, Boom(true), t)
+            .await
+            .unwrap()
+            .unwrap_err();
         assert!(matches!(err, ActorError::Panicked { actor: "sleepy" }));
         // Same address, restarted actor: it answers and has seen one restart.
-        assert_eq!(ask("sleepy", &addr, Boom(false), t).await.unwrap().unwrap(), 1);
+        assert_eq!(
+            ask("sleepy", &addr, Boom(false), t).await.unwrap().unwrap(),
+            1
+        );
         arbiter.stop();
     }
 }

@@ -189,8 +189,7 @@ pub trait Store: Send + Sync + Debug + 'static {
     ) -> Result<(), StoreError>;
 
     /// Removes one record; returns whether it existed (and had not expired).
-    fn delete(&self, ks: Keyspace, key: &[u8], durability: Durability)
-        -> Result<bool, StoreError>;
+    fn delete(&self, ks: Keyspace, key: &[u8], durability: Durability) -> Result<bool, StoreError>;
 
     /// Atomically adds `delta` to a signed 64-bit counter (a missing or expired counter counts
     /// as 0), sets its expiry, and returns the new value.

@@ -185,12 +185,7 @@ impl Store for SledStore {
         self.after_write(opts.durability)
     }
 
-    fn delete(
-        &self,
-        ks: Keyspace,
-        key: &[u8],
-        durability: Durability,
-    ) -> Result<bool, StoreError> {
+    fn delete(&self, ks: Keyspace, key: &[u8], durability: Durability) -> Result<bool, StoreError> {
         let tree = self.tree(ks)?;
         let now = self.clock.now_millis();
         let existed = (tree, &self.expiry)
@@ -381,8 +376,8 @@ mod tests {
 
     #[test]
     fn unknown_format_byte_is_an_error_not_a_misread() {
-        let store = SledStore::temporary(&StoreConfig::default(), Arc::new(ManualClock::new(1)))
-            .unwrap();
+        let store =
+            SledStore::temporary(&StoreConfig::default(), Arc::new(ManualClock::new(1))).unwrap();
         store.raw_insert(Keyspace::Sessions, b"k", &[99, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
         let err = store.get(Keyspace::Sessions, b"k").unwrap_err();
         assert!(matches!(
@@ -406,8 +401,8 @@ mod tests {
 
     #[test]
     fn every_value_starts_with_the_format_byte() {
-        let store = SledStore::temporary(&StoreConfig::default(), Arc::new(ManualClock::new(1)))
-            .unwrap();
+        let store =
+            SledStore::temporary(&StoreConfig::default(), Arc::new(ManualClock::new(1))).unwrap();
         store
             .put(Keyspace::Lockout, b"a", b"payload", PutOptions::buffered())
             .unwrap();
@@ -442,10 +437,13 @@ mod tests {
 
     #[test]
     fn a_closed_store_refuses_everything() {
-        let store = SledStore::temporary(&StoreConfig::default(), Arc::new(ManualClock::new(1)))
-            .unwrap();
+        let store =
+            SledStore::temporary(&StoreConfig::default(), Arc::new(ManualClock::new(1))).unwrap();
         store.close().unwrap();
-        assert!(matches!(store.get(Keyspace::Meta, b"k"), Err(StoreError::Closed)));
+        assert!(matches!(
+            store.get(Keyspace::Meta, b"k"),
+            Err(StoreError::Closed)
+        ));
         assert!(matches!(store.health_check(), Err(StoreError::Closed)));
         assert!(matches!(store.flush(), Err(StoreError::Closed)));
         assert!(matches!(store.sweep_expired(1, 1), Err(StoreError::Closed)));

@@ -6,8 +6,8 @@ use actix::{Actor, AsyncContext, Context, Handler, Supervised};
 
 use super::messages::{Ping, SweepNow, NAME};
 use crate::{
-    audit::AuditHandle, clock::SharedClock, runtime::supervise::guarded, store::Store,
-    ActorError, SecurityEvent,
+    audit::AuditHandle, clock::SharedClock, runtime::supervise::guarded, store::Store, ActorError,
+    SecurityEvent,
 };
 
 /// Sweeps expired records on a timer.
@@ -22,7 +22,9 @@ pub(crate) struct SweeperActor {
 
 impl SweeperActor {
     fn sweep(&self) -> Result<usize, ActorError> {
-        Ok(self.store.sweep_expired(self.clock.now_millis(), self.batch)?)
+        Ok(self
+            .store
+            .sweep_expired(self.clock.now_millis(), self.batch)?)
     }
 }
 
