@@ -1,14 +1,86 @@
-//! warden: an actor-based security runtime for actix-web.
+//! # warden
+//!
+//! An actor-based security runtime for [actix-web](https://actix.rs): the security layer that
+//! Django and Spring Security give their users, for Rust web applications, with state that is
+//! server-side, revocable and persisted.
+//!
+//! warden is two crates:
+//!
+//! - **`warden-actors`** (re-exported as [`warden::actors`](actors)): dedicated actors that own
+//!   the security state (audit events today; sessions, lockout counters and rate limits as the
+//!   capabilities land) and persist it to an embedded sled store. It knows nothing of HTTP.
+//! - **`warden`** (this crate): the thin actix-web layer. Middleware and extractors that read the
+//!   actors' published views and send them messages; configuration; client-IP resolution
+//!   through trusted proxies; request ids; one error type with opaque bodies.
+//!
+//! ## Getting started
+//!
+//! Load the configuration (built-in secure defaults, then `config/default.toml` or the file
+//! named by `WARDEN_CONFIG`, then `WARDEN_*` environment variables), start the runtime **once**
+//! outside `HttpServer::new`, and share the [`Warden`] handle with every worker:
+//!
+//! ```no_run
+//! use actix_web::{web, App, HttpServer};
+//! use warden::{health::healthz, ConfigLoader, Warden};
+//!
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let config = ConfigLoader::from_process_env().load().expect("invalid configuration");
+//!     let bind = config.server.bind;
+//!     let warden = Warden::start(config).expect("cannot start warden");
+//!     let w = warden.clone();
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .app_data(w.data())
+//!             .wrap(w.request_context())
+//!             .route("/healthz", web::get().to(healthz))
+//!     })
+//!     .bind(bind)?
+//!     .run()
+//!     .await?;
+//!     warden.shutdown().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## How defaults were chosen
+//!
+//! When in doubt, the most secure option is the default: cookies `Secure`, `HttpOnly`,
+//! `SameSite=Lax` and `__Host-` prefixed; idle timeout 30 minutes and absolute lifetime 12
+//! hours (OWASP ASVS 5.0, NIST AAL2); no proxy is trusted, so `X-Forwarded-For` is ignored
+//! until you list your proxies; in production a missing or weak secret key stops start-up.
+//!
+//! ## Fail closed
+//!
+//! Every ask of an actor has a deadline (`runtime.ask_timeout_ms`). An actor or store that does
+//! not answer yields [`Error::Unavailable`], an opaque `503`, never a pass-through. Error bodies
+//! are short and generic; the detail goes to the log.
+//!
+//! ## Layout
+//!
+//! | module | what |
+//! |---|---|
+//! | [`config`] | [`ConfigLoader`], [`Config`]: layered TOML + env, validation naming each key |
+//! | [`client_ip`] | [`ClientIpResolver`]: the socket peer, or the right-most untrusted `X-Forwarded-For`/`Forwarded` hop behind a trusted proxy |
+//! | [`request_id`] | [`RequestId`]: generated per request, or taken from a trusted proxy |
+//! | [`middleware`] | [`RequestContextMiddleware`] and the [`RequestContext`] extractor |
+//! | [`health`] | the `/healthz` handler |
+//! | `error` | [`Error`]: 401/403/429 with generic bodies, opaque 500/503 |
+//! | `runtime` | [`Warden`]: the started actors plus the config |
+//! | [`actors`] | the `warden-actors` crate: actors, store, clock, audit events |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[doc(inline)]
 pub use warden_actors as actors;
 
 pub mod client_ip;
 pub mod config;
 mod error;
+pub mod health;
 pub mod middleware;
 pub mod request_id;
+mod runtime;
 
 pub use self::{
     client_ip::{ClientIpResolver, ForwardedHeader, TrustedProxies},
@@ -16,4 +88,6 @@ pub use self::{
     error::Error,
     middleware::{RequestContext, RequestContextExt, RequestContextMiddleware},
     request_id::RequestId,
+    runtime::{Warden, WardenBuilder},
 };
+pub use warden_actors::StartError;

@@ -1,1 +1,49 @@
-//! placeholder
+//! Layered, validated configuration.
+//!
+//! Values come from three layers, lowest precedence first:
+//!
+//! 1. the secure built-in defaults ([`RawConfig::default`], documented key by key in
+//!    `config/default.toml`),
+//! 2. TOML files ([`ConfigLoader::file`]; `WARDEN_CONFIG` names one for binaries),
+//! 3. the `WARDEN_*` environment variables listed in [`env`](mod@env).
+//!
+//! The merged [`RawConfig`] is then validated into a [`Config`]. Validation reports **every**
+//! invalid value at once ([`ConfigError::Invalid`], one per line), each naming its dotted key
+//! and the reason. Unknown keys and values of the wrong type are [`ConfigError::Parse`]
+//! errors naming the key, so a typo never silently falls back to a default.
+//!
+//! The `production` profile additionally requires a strong `WARDEN_SECRET_KEY`, `Secure`
+//! cookies and an `https://` origin. In `development`, a missing key is replaced by an
+//! ephemeral random one and a warning says that sessions will not survive a restart.
+//!
+//! ```
+//! use warden::{ConfigLoader, Profile};
+//!
+//! let err = ConfigLoader::new()
+//!     .env([("WARDEN_PROFILE".to_string(), "production".to_string())])
+//!     .load()
+//!     .unwrap_err();
+//! // No secret key and an http:// origin: both reported.
+//! assert_eq!(err.keys(), vec!["server.origin", "secrets.keys"]);
+//! ```
+
+mod checks;
+pub mod env;
+mod error;
+mod loader;
+mod parse_error;
+mod raw;
+mod secret;
+mod settings;
+mod validate;
+
+pub use self::{
+    error::{ConfigError, KeyError},
+    loader::{ConfigLoader, DEFAULT_CONFIG_FILE},
+    raw::{
+        Profile, RawAudit, RawConfig, RawProxy, RawRuntime, RawSecrets, RawServer, RawSession,
+        RawStore, SameSite,
+    },
+    secret::{SecretKeys, MIN_SECRET_LEN},
+    settings::{Config, ProxySettings, ServerSettings, SessionSettings},
+};

@@ -97,6 +97,12 @@ impl RuntimeBuilder {
         self
     }
 
+    /// An extra audit sink, already boxed.
+    pub fn boxed_sink(mut self, sink: Box<dyn AuditSink>) -> Self {
+        self.sinks.push(sink);
+        self
+    }
+
     /// Opens the store and starts the actors.
     pub fn start(self) -> Result<Runtime, StartError> {
         Runtime::start_inner(self)

@@ -1,0 +1,166 @@
+//! Syntax checks for individual values (origins, hosts, cookie and header names, CIDRs).
+//!
+//! Each function returns the normalised value or a reason suitable for a [`KeyError`](super::KeyError).
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+/// `scheme://authority` of an origin, lowercased, without a trailing slash.
+pub(crate) fn origin(value: &str) -> Result<String, String> {
+    let trimmed = value.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    let (scheme, rest) = if let Some(rest) = lower.strip_prefix("https://") {
+        ("https", rest)
+    } else if let Some(rest) = lower.strip_prefix("http://") {
+        ("http", rest)
+    } else {
+        return Err(format!(
+            "`{trimmed}` must start with `http://` or `https://`"
+        ));
+    };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains(['/', '?', '#']) {
+        return Err(format!(
+            "`{trimmed}` must be a bare origin (scheme, host and optional port) without a path, query or fragment"
+        ));
+    }
+    authority_syntax(authority).map_err(|why| format!("`{trimmed}`: {why}"))?;
+    Ok(format!("{scheme}://{authority}"))
+}
+
+/// The `host[:port]` part of a normalised origin.
+pub(crate) fn origin_authority(origin: &str) -> &str {
+    origin
+        .split_once("://")
+        .map_or(origin, |(_, authority)| authority)
+}
+
+/// An allowed `Host` value: `host` or `host:port`, lowercased.
+pub(crate) fn allowed_host(value: &str) -> Result<String, String> {
+    let host = value.trim().to_ascii_lowercase();
+    if host.is_empty() {
+        return Err("entries must not be empty".to_owned());
+    }
+    if host.contains("://") {
+        return Err(format!(
+            "`{host}` must be a host name (e.g. `app.example.com`), without a scheme"
+        ));
+    }
+    if host.contains(['/', '?', '#']) {
+        return Err(format!("`{host}` must be a host name, without a path"));
+    }
+    authority_syntax(&host).map_err(|why| format!("`{host}`: {why}"))?;
+    Ok(host)
+}
+
+/// `host[:port]` with an RFC 3986 reg-name or IP literal host and no user info.
+fn authority_syntax(authority: &str) -> Result<(), String> {
+    if authority.is_empty() {
+        return Err("the host is missing".to_owned());
+    }
+    if authority.contains('@') {
+        return Err("user info (`user@`) is not allowed".to_owned());
+    }
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let (v6, after) = rest
+            .split_once(']')
+            .ok_or_else(|| "unterminated IPv6 literal".to_owned())?;
+        if v6.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("`[{v6}]` is not an IPv6 address"));
+        }
+        match after {
+            "" => (v6, None),
+            p => (
+                v6,
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| "unexpected text after the IPv6 literal".to_owned())?,
+                ),
+            ),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if let Some(port) = port {
+        if port.parse::<u16>().is_err() {
+            return Err(format!("`{port}` is not a valid port"));
+        }
+    }
+    if host.is_empty() {
+        return Err("the host is missing".to_owned());
+    }
+    let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':');
+    if !host.chars().all(valid_char) {
+        return Err("the host contains characters not allowed in a host name".to_owned());
+    }
+    Ok(())
+}
+
+/// A cookie name per RFC 6265 (an RFC 7230 token).
+pub(crate) fn cookie_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    if let Some(c) = name.chars().find(|&c| !is_tchar(c)) {
+        return Err(format!(
+            "`{}` contains the character {c:?}, which is not allowed in a cookie name",
+            name.escape_default()
+        ));
+    }
+    Ok(())
+}
+
+/// A header name: an RFC 7230 token, returned lowercased.
+pub(crate) fn header_name(name: &str) -> Result<String, String> {
+    if name.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    if let Some(c) = name.chars().find(|&c| !is_tchar(c)) {
+        return Err(format!(
+            "`{}` is not a valid HTTP header name (character {c:?} is not allowed)",
+            name.escape_default()
+        ));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+/// RFC 7230 `tchar`.
+fn is_tchar(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '!' | '#'
+                | '$'
+                | '%'
+                | '&'
+                | '\''
+                | '*'
+                | '+'
+                | '-'
+                | '.'
+                | '^'
+                | '_'
+                | '`'
+                | '|'
+                | '~'
+        )
+}
+
+/// A CIDR, or a bare IP taken as a single-host network; host bits are cleared.
+pub(crate) fn trusted_proxy(entry: &str) -> Result<IpNet, String> {
+    let entry = entry.trim();
+    if let Ok(net) = entry.parse::<IpNet>() {
+        return Ok(net.trunc());
+    }
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Ok(IpNet::from(ip));
+    }
+    Err(format!(
+        "`{}` is not a CIDR (e.g. `10.0.0.0/8`) or an IP address",
+        entry.escape_default()
+    ))
+}

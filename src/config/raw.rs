@@ -1,0 +1,325 @@
+//! The configuration exactly as written in TOML, before validation.
+//!
+//! Every struct rejects unknown keys and fills missing ones with the secure default, so a
+//! partial file works and a typo is an error instead of a silently ignored setting.
+
+use std::{fmt, path::PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::client_ip::ForwardedHeader;
+
+/// Which rules apply: development tolerates a missing secret (an ephemeral one is generated),
+/// production does not and also requires `Secure` cookies and an `https://` origin.
+///
+/// ```
+/// use warden::Profile;
+///
+/// assert_eq!(Profile::default(), Profile::Development);
+/// assert!(Profile::Production.is_production());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Profile {
+    /// Local development (the default).
+    #[default]
+    Development,
+    /// A deployment: stricter validation.
+    Production,
+}
+
+impl Profile {
+    /// Whether this is [`Profile::Production`].
+    pub fn is_production(self) -> bool {
+        matches!(self, Self::Production)
+    }
+
+    /// The name used in configuration files and `WARDEN_PROFILE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Production => "production",
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `SameSite` attribute of the session cookie.
+///
+/// ```
+/// use warden::config::SameSite;
+///
+/// assert_eq!(SameSite::default(), SameSite::Lax);
+/// assert_eq!(SameSite::Strict.as_str(), "Strict");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum SameSite {
+    /// Never sent on cross-site requests.
+    Strict,
+    /// Sent on top-level cross-site navigations only (the default).
+    #[default]
+    Lax,
+    /// Always sent; requires `Secure`.
+    None,
+}
+
+impl SameSite {
+    /// The attribute value as written in a `Set-Cookie` header.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "Strict",
+            Self::Lax => "Lax",
+            Self::None => "None",
+        }
+    }
+}
+
+impl fmt::Display for SameSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<SameSite> for actix_web::cookie::SameSite {
+    fn from(s: SameSite) -> Self {
+        match s {
+            SameSite::Strict => Self::Strict,
+            SameSite::Lax => Self::Lax,
+            SameSite::None => Self::None,
+        }
+    }
+}
+
+/// The whole configuration as written in TOML (see `config/default.toml`).
+///
+/// `RawConfig::default()` is the secure built-in default; validate it into a
+/// [`Config`](super::Config) with [`Config::from_raw`](super::Config::from_raw).
+///
+/// ```
+/// use warden::config::RawConfig;
+///
+/// let raw = RawConfig::default();
+/// assert_eq!(raw.server.bind, "127.0.0.1:8080");
+/// assert!(raw.session.secure);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawConfig {
+    /// `profile`: development or production. Env: `WARDEN_PROFILE`.
+    pub profile: Profile,
+    /// `[server]`.
+    pub server: RawServer,
+    /// `[secrets]`.
+    pub secrets: RawSecrets,
+    /// `[session]`.
+    pub session: RawSession,
+    /// `[runtime]`.
+    pub runtime: RawRuntime,
+    /// `[store]`.
+    pub store: RawStore,
+    /// `[audit]`.
+    pub audit: RawAudit,
+    /// `[proxy]`.
+    pub proxy: RawProxy,
+}
+
+/// `[server]`: where to listen and who we are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawServer {
+    /// Socket address to listen on. Default `127.0.0.1:8080`. Env: `WARDEN_BIND`.
+    pub bind: String,
+    /// Directory of the embedded store. Default `./data`. Env: `WARDEN_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// The public origin (`https://host[:port]`), used for CSRF origin checks. Default: unset,
+    /// meaning `http://<bind>`. Env: `WARDEN_ORIGIN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Accepted `Host` header values. Default: empty, meaning the host of `origin`.
+    pub allowed_hosts: Vec<String>,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".to_owned(),
+            data_dir: PathBuf::from("./data"),
+            origin: None,
+            allowed_hosts: Vec::new(),
+        }
+    }
+}
+
+/// `[secrets]`: signing keys, current first. Prefer `WARDEN_SECRET_KEY` and
+/// `WARDEN_PREVIOUS_SECRET_KEYS` over writing keys into a file.
+///
+/// `Debug` shows only how many keys there are.
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawSecrets {
+    /// The current key, then previous keys still accepted for verification (rotation).
+    /// Default: empty (development generates an ephemeral key; production refuses to start).
+    pub keys: Vec<String>,
+}
+
+impl fmt::Debug for RawSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawSecrets")
+            .field("keys", &format_args!("[redacted; {}]", self.keys.len()))
+            .finish()
+    }
+}
+
+/// `[session]`: the session cookie and its lifetime.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawSession {
+    /// Cookie name. Default `__Host-warden` (the prefix pins it to this host, `Secure`, `Path=/`).
+    pub cookie_name: String,
+    /// `Secure` attribute. Default true.
+    pub secure: bool,
+    /// `HttpOnly` attribute. Default true.
+    pub http_only: bool,
+    /// `SameSite` attribute. Default `lax`.
+    pub same_site: SameSite,
+    /// A session unused for this long expires. Default 1800 (30 min).
+    pub idle_timeout_secs: u64,
+    /// A session expires this long after login, however active. Default 43200 (12 h).
+    pub absolute_timeout_secs: u64,
+}
+
+impl Default for RawSession {
+    fn default() -> Self {
+        Self {
+            cookie_name: "__Host-warden".to_owned(),
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+            idle_timeout_secs: 1800,
+            absolute_timeout_secs: 43_200,
+        }
+    }
+}
+
+/// `[runtime]`: the actor runtime.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawRuntime {
+    /// Bounded mailbox capacity of every actor. Default 1024.
+    pub mailbox_capacity: usize,
+    /// How long a caller waits for an actor before failing closed. Default 2000.
+    pub ask_timeout_ms: u64,
+}
+
+impl Default for RawRuntime {
+    fn default() -> Self {
+        Self {
+            mailbox_capacity: 1024,
+            ask_timeout_ms: 2000,
+        }
+    }
+}
+
+/// `[store]`: the embedded sled store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawStore {
+    /// Background flush period. Default 500.
+    pub flush_every_ms: u64,
+    /// How often expired records are swept. Default 1000.
+    pub sweep_interval_ms: u64,
+    /// At most this many expired records removed per sweep. Default 512.
+    pub sweep_batch: usize,
+    /// Page cache size in MiB. Default 64.
+    pub cache_capacity_mb: u64,
+}
+
+impl Default for RawStore {
+    fn default() -> Self {
+        Self {
+            flush_every_ms: 500,
+            sweep_interval_ms: 1000,
+            sweep_batch: 512,
+            cache_capacity_mb: 64,
+        }
+    }
+}
+
+/// `[audit]`: where security events go and how long they are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawAudit {
+    /// Log every event through `tracing`. Default true.
+    pub tracing_sink: bool,
+    /// Append every event as a JSON line to this file. Default: unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jsonl_path: Option<PathBuf>,
+    /// Per-sink bounded queue. Default 1024.
+    pub sink_queue: usize,
+    /// Per-subscriber bounded queue. Default 256.
+    pub subscriber_queue: usize,
+    /// Persist events in the store. Default true.
+    pub persist: bool,
+    /// Prune persisted events older than this. Default 90.
+    pub retention_max_age_days: u64,
+    /// Keep at most this many persisted events. Default 1,000,000.
+    pub retention_max_count: u64,
+    /// How often retention runs. Default 60.
+    pub retention_interval_secs: u64,
+}
+
+impl Default for RawAudit {
+    fn default() -> Self {
+        Self {
+            tracing_sink: true,
+            jsonl_path: None,
+            sink_queue: 1024,
+            subscriber_queue: 256,
+            persist: true,
+            retention_max_age_days: 90,
+            retention_max_count: 1_000_000,
+            retention_interval_secs: 60,
+        }
+    }
+}
+
+/// `[proxy]`: which peers may tell us the client's address and request id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawProxy {
+    /// CIDRs or bare IPs of trusted reverse proxies. Default: empty (trust no one).
+    pub trusted_proxies: Vec<String>,
+    /// The header trusted proxies write. Default `x-forwarded-for`.
+    pub forwarded_header: ForwardedHeader,
+    /// Header carrying the request id. Default `x-request-id`.
+    pub request_id_header: String,
+    /// Take the request id from a trusted proxy's header. Default true.
+    pub trust_request_id: bool,
+}
+
+impl Default for RawProxy {
+    fn default() -> Self {
+        Self {
+            trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::XForwardedFor,
+            request_id_header: "x-request-id".to_owned(),
+            trust_request_id: true,
+        }
+    }
+}

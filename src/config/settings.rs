@@ -1,0 +1,167 @@
+//! The validated configuration handed to the rest of warden.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use ipnet::IpNet;
+use warden_actors::RuntimeConfig;
+
+use super::{
+    error::ConfigError, loader::ConfigLoader, raw::RawConfig, Profile, SameSite, SecretKeys,
+};
+use crate::client_ip::{ClientIpResolver, ForwardedHeader, TrustedProxies};
+
+/// A validated configuration: every value has been checked, defaults filled in and derived
+/// values (origin, allowed hosts, runtime settings) computed.
+///
+/// Obtain one from a [`ConfigLoader`] (or [`Config::load_from_env`] in a binary). `Debug`
+/// never prints secret keys.
+///
+/// ```
+/// use std::time::Duration;
+/// use warden::{Config, ConfigLoader, Profile};
+///
+/// let config: Config = ConfigLoader::new()
+///     .env([("WARDEN_BIND".to_string(), "127.0.0.1:3000".to_string())])
+///     .load()?;
+/// assert_eq!(config.profile, Profile::Development);
+/// assert_eq!(config.server.origin, "http://127.0.0.1:3000");
+/// assert_eq!(config.server.allowed_hosts, vec!["127.0.0.1:3000".to_string()]);
+/// assert_eq!(config.session.idle_timeout, Duration::from_secs(1800));
+/// assert!(config.secrets.is_ephemeral()); // no WARDEN_SECRET_KEY in development
+/// assert!(format!("{config:?}").contains("SecretKeys { count: 1, ephemeral: true }"));
+/// # Ok::<(), warden::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Development or production.
+    pub profile: Profile,
+    /// Where to listen and who we are.
+    pub server: ServerSettings,
+    /// Signing keys, current first.
+    pub secrets: SecretKeys,
+    /// The session cookie and its lifetime.
+    pub session: SessionSettings,
+    /// Trusted proxies and request ids.
+    pub proxy: ProxySettings,
+    /// Settings of the actor runtime (from `[runtime]`, `[store]`, `[audit]` and
+    /// `server.data_dir`).
+    pub runtime: RuntimeConfig,
+}
+
+impl Config {
+    /// Validates a [`RawConfig`]. In development without a key this generates an ephemeral
+    /// one and logs a warning.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Invalid`] listing every invalid value.
+    ///
+    /// ```
+    /// use warden::{config::RawConfig, Config};
+    ///
+    /// let mut raw = RawConfig::default();
+    /// raw.session.idle_timeout_secs = 0;
+    /// let err = Config::from_raw(raw).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "config key `session.idle_timeout_secs`: must be greater than 0"
+    /// );
+    /// ```
+    pub fn from_raw(raw: RawConfig) -> Result<Self, ConfigError> {
+        super::validate::validate(raw)
+    }
+
+    /// Loads the configuration the way a binary should: the file named by `WARDEN_CONFIG` (or
+    /// `config/default.toml` if it exists), then the `WARDEN_*` environment variables.
+    /// Shorthand for `ConfigLoader::from_process_env().load()`.
+    ///
+    /// # Errors
+    ///
+    /// Any [`ConfigError`]; print it with `{}` for one problem per line.
+    ///
+    /// ```no_run
+    /// let config = warden::Config::load_from_env()?;
+    /// println!("listening on {}", config.server.bind);
+    /// # Ok::<(), warden::ConfigError>(())
+    /// ```
+    pub fn load_from_env() -> Result<Self, ConfigError> {
+        ConfigLoader::from_process_env().load()
+    }
+}
+
+impl TryFrom<RawConfig> for Config {
+    type Error = ConfigError;
+
+    fn try_from(raw: RawConfig) -> Result<Self, Self::Error> {
+        Self::from_raw(raw)
+    }
+}
+
+/// `[server]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerSettings {
+    /// Socket address to listen on.
+    pub bind: SocketAddr,
+    /// Directory of the embedded store.
+    pub data_dir: PathBuf,
+    /// Our public origin, `scheme://host[:port]`, lowercase, no trailing slash; compared with
+    /// the `Origin` header of unsafe requests.
+    pub origin: String,
+    /// Accepted `Host` header values (`host` or `host:port`, lowercase). Never empty: defaults
+    /// to the host and port of [`origin`](Self::origin).
+    pub allowed_hosts: Vec<String>,
+}
+
+/// `[session]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionSettings {
+    /// Cookie name.
+    pub cookie_name: String,
+    /// `Secure` attribute.
+    pub secure: bool,
+    /// `HttpOnly` attribute.
+    pub http_only: bool,
+    /// `SameSite` attribute.
+    pub same_site: SameSite,
+    /// A session unused for this long expires (greater than 0, at most `absolute_timeout`).
+    pub idle_timeout: Duration,
+    /// A session expires this long after it was created, however active.
+    pub absolute_timeout: Duration,
+}
+
+/// `[proxy]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProxySettings {
+    /// Networks of trusted reverse proxies (bare IPs become `/32` or `/128`).
+    pub trusted_proxies: Vec<IpNet>,
+    /// The header trusted proxies write.
+    pub forwarded_header: ForwardedHeader,
+    /// Header carrying the request id, lowercase.
+    pub request_id_header: String,
+    /// Take the request id from a trusted proxy's header.
+    pub trust_request_id: bool,
+}
+
+impl ProxySettings {
+    /// A [`ClientIpResolver`] trusting [`trusted_proxies`](Self::trusted_proxies) and reading
+    /// [`forwarded_header`](Self::forwarded_header).
+    ///
+    /// ```
+    /// use warden::ConfigLoader;
+    ///
+    /// let config = ConfigLoader::new().load()?;
+    /// let resolver = config.proxy.client_ip_resolver();
+    /// assert!(resolver.proxies().is_empty()); // trust no one by default
+    /// # Ok::<(), warden::ConfigError>(())
+    /// ```
+    pub fn client_ip_resolver(&self) -> ClientIpResolver {
+        ClientIpResolver::new(
+            TrustedProxies::new(self.trusted_proxies.clone()),
+            self.forwarded_header,
+        )
+    }
+}

@@ -1,0 +1,294 @@
+//! `RawConfig` → `Config`: every check, collecting all errors.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use warden_actors::{AuditConfig, RuntimeConfig, StoreConfig};
+
+use super::{
+    checks,
+    error::{ConfigError, KeyError},
+    raw::{RawConfig, RawProxy, RawServer, RawSession},
+    secret::check_keys,
+    Config, ProxySettings, SameSite, SecretKeys, ServerSettings, SessionSettings,
+};
+
+const MIB: u64 = 1024 * 1024;
+const DAY_SECS: u64 = 24 * 3600;
+
+/// Collects [`KeyError`]s.
+#[derive(Default)]
+struct Errors(Vec<KeyError>);
+
+impl Errors {
+    fn push(&mut self, key: &str, reason: impl Into<String>) {
+        self.0.push(KeyError::new(key, reason));
+    }
+
+    /// Errors if `value` is zero; returns it unchanged.
+    fn nonzero<T: Copy + PartialEq + From<u8>>(&mut self, key: &str, value: T) -> T {
+        if value == T::from(0) {
+            self.push(key, "must be greater than 0");
+        }
+        value
+    }
+}
+
+pub(crate) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
+    let mut errors = Errors::default();
+    let profile = raw.profile;
+    let production = profile.is_production();
+
+    let server = server(&raw.server, production, &mut errors);
+
+    let keys: Vec<Vec<u8>> = raw
+        .secrets
+        .keys
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+    if keys.is_empty() && production {
+        errors.push(
+            "secrets.keys",
+            "production requires WARDEN_SECRET_KEY (a random value of at least 32 bytes, \
+             e.g. from `openssl rand -hex 32`); refusing to start with a generated key",
+        );
+    }
+    check_keys(&keys, &mut errors.0);
+
+    let session = session(&raw.session, production, &mut errors);
+
+    let r = &raw.runtime;
+    let mailbox_capacity = errors.nonzero("runtime.mailbox_capacity", r.mailbox_capacity);
+    let ask_timeout_ms = errors.nonzero("runtime.ask_timeout_ms", r.ask_timeout_ms);
+
+    let s = &raw.store;
+    let store = StoreConfig::default()
+        .flush_every(Duration::from_millis(
+            errors.nonzero("store.flush_every_ms", s.flush_every_ms),
+        ))
+        .sweep_interval(Duration::from_millis(
+            errors.nonzero("store.sweep_interval_ms", s.sweep_interval_ms),
+        ))
+        .sweep_batch(errors.nonzero("store.sweep_batch", s.sweep_batch))
+        .cache_capacity_bytes(scaled(
+            &mut errors,
+            "store.cache_capacity_mb",
+            s.cache_capacity_mb,
+            MIB,
+        ));
+
+    let a = raw.audit;
+    if a.jsonl_path
+        .as_ref()
+        .is_some_and(|p| p.as_os_str().is_empty())
+    {
+        errors.push(
+            "audit.jsonl_path",
+            "must not be empty (omit the key to disable the JSON-lines sink)",
+        );
+    }
+    let audit = AuditConfig::default()
+        .tracing_sink(a.tracing_sink)
+        .jsonl_path(a.jsonl_path)
+        .sink_queue(errors.nonzero("audit.sink_queue", a.sink_queue))
+        .subscriber_queue(errors.nonzero("audit.subscriber_queue", a.subscriber_queue))
+        .persist(a.persist)
+        .retention_max_age(Duration::from_secs(scaled(
+            &mut errors,
+            "audit.retention_max_age_days",
+            a.retention_max_age_days,
+            DAY_SECS,
+        )))
+        .retention_max_count(errors.nonzero("audit.retention_max_count", a.retention_max_count))
+        .retention_interval(Duration::from_secs(
+            errors.nonzero("audit.retention_interval_secs", a.retention_interval_secs),
+        ));
+
+    let proxy = proxy(&raw.proxy, production, &mut errors);
+
+    if !errors.0.is_empty() {
+        return Err(ConfigError::Invalid { errors: errors.0 });
+    }
+
+    let secrets = if keys.is_empty() {
+        // Only reachable in development: production without a key is an error above.
+        tracing::warn!(
+            target: "warden::config",
+            "NO SECRET KEY CONFIGURED: using a randomly generated ephemeral key. Sessions, CSRF \
+             tokens and bearer tokens will NOT survive a restart. Set WARDEN_SECRET_KEY (e.g. \
+             `openssl rand -hex 32`) to keep them; the production profile refuses to start \
+             without it."
+        );
+        SecretKeys::generate()
+    } else {
+        SecretKeys::new(keys)?
+    };
+
+    let runtime = RuntimeConfig::builder()
+        .data_dir(server.data_dir.clone())
+        .mailbox_capacity(mailbox_capacity)
+        .ask_timeout(Duration::from_millis(ask_timeout_ms))
+        .store(store)
+        .audit(audit)
+        .build();
+
+    Ok(Config {
+        profile,
+        server,
+        secrets,
+        session,
+        proxy,
+        runtime,
+    })
+}
+
+/// `value * unit`, non-zero and without overflow.
+fn scaled(errors: &mut Errors, key: &str, value: u64, unit: u64) -> u64 {
+    let value = errors.nonzero(key, value);
+    value.checked_mul(unit).unwrap_or_else(|| {
+        errors.push(key, "is too large");
+        0
+    })
+}
+
+fn server(raw: &RawServer, production: bool, errors: &mut Errors) -> ServerSettings {
+    let bind = match raw.bind.trim().parse::<SocketAddr>() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            errors.push(
+                "server.bind",
+                format!(
+                    "`{}` is not a socket address (expected `ip:port`, e.g. `127.0.0.1:8080`)",
+                    raw.bind.escape_default()
+                ),
+            );
+            None
+        }
+    };
+    let bind_or_default = bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+
+    if raw.data_dir.as_os_str().is_empty() {
+        errors.push("server.data_dir", "must not be empty");
+    }
+
+    let origin = match &raw.origin {
+        Some(value) => checks::origin(value).unwrap_or_else(|why| {
+            errors.push("server.origin", why);
+            String::new()
+        }),
+        None => format!("http://{bind_or_default}"),
+    };
+    if production && origin.starts_with("http://") {
+        errors.push(
+            "server.origin",
+            format!(
+                "production requires an `https://` origin, got `{origin}` \
+                 (set WARDEN_ORIGIN or server.origin)"
+            ),
+        );
+    }
+
+    let mut allowed_hosts = Vec::with_capacity(raw.allowed_hosts.len().max(1));
+    for entry in &raw.allowed_hosts {
+        match checks::allowed_host(entry) {
+            Ok(host) if !allowed_hosts.contains(&host) => allowed_hosts.push(host),
+            Ok(_) => {}
+            Err(why) => errors.push("server.allowed_hosts", why),
+        }
+    }
+    if raw.allowed_hosts.is_empty() && !origin.is_empty() {
+        allowed_hosts.push(checks::origin_authority(&origin).to_owned());
+    }
+
+    ServerSettings {
+        bind: bind_or_default,
+        data_dir: PathBuf::from(&raw.data_dir),
+        origin,
+        allowed_hosts,
+    }
+}
+
+fn session(raw: &RawSession, production: bool, errors: &mut Errors) -> SessionSettings {
+    const NAME: &str = "session.cookie_name";
+    match checks::cookie_name(&raw.cookie_name) {
+        Err(why) => errors.push(NAME, why),
+        Ok(()) if !raw.secure => {
+            let lower = raw.cookie_name.to_ascii_lowercase();
+            for prefix in ["__Host-", "__Secure-"] {
+                if lower.starts_with(&prefix.to_ascii_lowercase()) {
+                    errors.push(
+                        NAME,
+                        format!(
+                            "a `{prefix}` cookie requires `session.secure = true` \
+                             (browsers reject it otherwise)"
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(()) => {}
+    }
+    if production && !raw.secure {
+        errors.push(
+            "session.secure",
+            "production requires `Secure` cookies (`session.secure = true`)",
+        );
+    }
+    if raw.same_site == SameSite::None && !raw.secure {
+        errors.push(
+            "session.same_site",
+            "`none` requires `session.secure = true` (browsers reject SameSite=None without Secure)",
+        );
+    }
+    let idle = errors.nonzero("session.idle_timeout_secs", raw.idle_timeout_secs);
+    let absolute = errors.nonzero("session.absolute_timeout_secs", raw.absolute_timeout_secs);
+    if idle > absolute && absolute > 0 {
+        errors.push(
+            "session.idle_timeout_secs",
+            format!("must not exceed `session.absolute_timeout_secs` ({idle} > {absolute})"),
+        );
+    }
+    SessionSettings {
+        cookie_name: raw.cookie_name.clone(),
+        secure: raw.secure,
+        http_only: raw.http_only,
+        same_site: raw.same_site,
+        idle_timeout: Duration::from_secs(idle),
+        absolute_timeout: Duration::from_secs(absolute),
+    }
+}
+
+fn proxy(raw: &RawProxy, production: bool, errors: &mut Errors) -> ProxySettings {
+    const KEY: &str = "proxy.trusted_proxies";
+    let mut trusted_proxies = Vec::with_capacity(raw.trusted_proxies.len());
+    for entry in &raw.trusted_proxies {
+        match checks::trusted_proxy(entry) {
+            Ok(net) if net.prefix_len() == 0 => {
+                let why = format!(
+                    "`{net}` trusts every address, so any client could spoof its IP \
+                     and request id; list your proxies' networks instead"
+                );
+                if production {
+                    errors.push(KEY, why);
+                } else {
+                    tracing::warn!(target: "warden::config", "{KEY}: {why}");
+                    trusted_proxies.push(net);
+                }
+            }
+            Ok(net) if !trusted_proxies.contains(&net) => trusted_proxies.push(net),
+            Ok(_) => {}
+            Err(why) => errors.push(KEY, why),
+        }
+    }
+    let request_id_header =
+        checks::header_name(raw.request_id_header.trim()).unwrap_or_else(|why| {
+            errors.push("proxy.request_id_header", why);
+            String::new()
+        });
+    ProxySettings {
+        trusted_proxies,
+        forwarded_header: raw.forwarded_header,
+        request_id_header,
+        trust_request_id: raw.trust_request_id,
+    }
+}
