@@ -80,6 +80,7 @@ mod error;
 pub mod health;
 pub mod middleware;
 pub mod request_id;
+pub mod session;
 mod runtime;
 
 pub use self::{

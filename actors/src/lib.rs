@@ -42,6 +42,7 @@ mod audit;
 pub mod clock;
 pub mod error;
 mod runtime;
+pub mod session;
 pub mod store;
 mod sweeper;
 

@@ -1,0 +1,5 @@
+//! Sessions: server-side, revocable, rotating, persisted. (work in progress)
+
+mod token;
+
+pub use token::{SessionId, SessionToken, TOKEN_LEN};
