@@ -11,20 +11,25 @@
 
 use actix_web::{http::header, middleware::Logger, web, App, HttpResponse, HttpServer};
 use tracing_subscriber::EnvFilter;
-use warden::{health::healthz, ConfigLoader, RequestContext, Warden};
+use warden::{health::healthz, session::Session, ConfigLoader, RequestContext, Warden};
 
-async fn index(ctx: RequestContext) -> HttpResponse {
+async fn index(ctx: RequestContext, session: Session) -> Result<HttpResponse, warden::Error> {
+    // A visit counter: the first visit creates a server-side session (and a cookie); a
+    // visitor's session is revocable and expires on the server.
+    let visits: u64 = session.get("visits")?.unwrap_or(0) + 1;
+    session.insert("visits", visits)?;
     let body = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>warden demo</title></head>\n\
          <body><h1>warden demo</h1>\n\
          <p>A hardened actix-web app. Health: <a href=\"/healthz\">/healthz</a>.</p>\n\
+         <p>Visits in this session: <strong>{visits}</strong></p>\n\
          <p>Request id: <code>{}</code></p>\n</body></html>\n",
         ctx.request_id
     );
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body)
+        .body(body))
 }
 
 #[actix_web::main]
@@ -74,6 +79,8 @@ async fn main() -> std::io::Result<()> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(w.data())
+            // In actix-web the last .wrap() runs first: request context, then sessions.
+            .wrap(w.session_middleware())
             .wrap(w.request_context())
             .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
             .route("/", web::get().to(index))

@@ -74,14 +74,15 @@
 #[doc(inline)]
 pub use warden_actors as actors;
 
+pub mod audit;
 pub mod client_ip;
 pub mod config;
 mod error;
 pub mod health;
 pub mod middleware;
 pub mod request_id;
-pub mod session;
 mod runtime;
+pub mod session;
 
 pub use self::{
     client_ip::{ClientIpResolver, ForwardedHeader, TrustedProxies},

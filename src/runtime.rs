@@ -5,7 +5,7 @@ use std::sync::Arc;
 use actix_web::web;
 
 use crate::{
-    actors::{AuditHandle, AuditSink, Runtime, SharedClock, StartError},
+    actors::{session::SessionPolicy, AuditHandle, AuditSink, Runtime, SharedClock, StartError},
     Config, RequestContextMiddleware,
 };
 
@@ -95,7 +95,14 @@ impl WardenBuilder {
     /// [`StartError`] when no actix System runs, the data directory cannot be opened (for
     /// instance another process holds it), or a sink cannot be opened.
     pub fn start(self) -> Result<Warden, StartError> {
-        let mut b = Runtime::builder(self.config.runtime.clone());
+        let s = &self.config.session;
+        let policy = SessionPolicy::default()
+            .idle_timeout(s.idle_timeout)
+            .absolute_timeout(s.absolute_timeout)
+            .shards(s.shards)
+            .touch_interval(s.touch_interval)
+            .max_data_bytes(s.max_data_bytes);
+        let mut b = Runtime::builder(self.config.runtime.clone().with_session(policy));
         if let Some(c) = self.clock {
             b = b.clock(c);
         }
@@ -158,6 +165,11 @@ impl Warden {
         RequestContextMiddleware::new(p.client_ip_resolver())
             .request_id_header(&p.request_id_header)
             .trust_request_id(p.trust_request_id)
+    }
+
+    /// The session middleware configured from `[session]` and `[secrets]`.
+    pub fn session_middleware(&self) -> crate::session::SessionMiddleware {
+        crate::session::SessionMiddleware::new(self)
     }
 
     /// Graceful shutdown: sinks drain, the store is flushed and closed. Errors are logged.

@@ -114,6 +114,77 @@ pub(crate) fn cookie_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A cookie `Path` attribute: starts with `/`, printable ASCII without `;`, `,` or spaces.
+pub(crate) fn cookie_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err(format!("`{}` must start with `/`", path.escape_default()));
+    }
+    if let Some(c) = path
+        .chars()
+        .find(|&c| matches!(c, ';' | ',') || !c.is_ascii_graphic())
+    {
+        return Err(format!(
+            "`{}` contains the character {c:?}; a cookie path must not contain `;`, `,`, \
+             whitespace, control or non-ASCII characters",
+            path.escape_default()
+        ));
+    }
+    Ok(())
+}
+
+/// A cookie `Domain` attribute: a bare host name, returned lowercased without a leading dot.
+pub(crate) fn cookie_domain(domain: &str) -> Result<String, String> {
+    let shown = domain.escape_default();
+    if domain.is_empty() {
+        return Err(
+            "must not be empty (omit the key for a host-only cookie, which is recommended)"
+                .to_owned(),
+        );
+    }
+    if let Some(c) = domain
+        .chars()
+        .find(|&c| c == ';' || c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "`{shown}` contains the character {c:?}; a cookie domain must not contain `;`, \
+             whitespace or control characters"
+        ));
+    }
+    if domain.contains("://") {
+        return Err(format!(
+            "`{shown}` must be a bare domain (e.g. `example.com`), without a scheme"
+        ));
+    }
+    if domain.contains(['/', '?', '#']) {
+        return Err(format!(
+            "`{shown}` must be a bare domain (e.g. `example.com`), without a path"
+        ));
+    }
+    if domain.contains(':') {
+        return Err(format!(
+            "`{shown}` must be a bare domain (e.g. `example.com`), without a port \
+             (cookies are not port-specific)"
+        ));
+    }
+    let lower = domain
+        .strip_prefix('.')
+        .unwrap_or(domain)
+        .to_ascii_lowercase();
+    if lower.is_empty() {
+        return Err(format!("`{shown}` has no domain name"));
+    }
+    let valid_label = |label: &str| {
+        !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if !lower.split('.').all(valid_label) {
+        return Err(format!(
+            "`{shown}` is not a valid domain name (letters, digits and `-` in dot-separated \
+             labels)"
+        ));
+    }
+    Ok(lower)
+}
+
 /// A header name: an RFC 7230 token, returned lowercased.
 pub(crate) fn header_name(name: &str) -> Result<String, String> {
     if name.is_empty() {

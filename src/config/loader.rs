@@ -11,11 +11,15 @@ use figment::{
     value::{Dict, Map, Value},
     Figment, Metadata, Provider,
 };
+use serde::Serialize;
 
 use super::{env, error::ConfigError, parse_error::from_figment, raw::RawConfig, Config};
 
 /// The file [`ConfigLoader::from_process_env`] reads when `WARDEN_CONFIG` is not set.
 pub const DEFAULT_CONFIG_FILE: &str = "config/default.toml";
+
+/// Figment metadata name of [`ConfigLoader::set`] overrides (named in parse errors).
+pub(crate) const OVERRIDE_SOURCE: &str = "ConfigLoader::set";
 
 /// Where environment variables come from, in the order they were added.
 #[derive(Clone)]
@@ -26,7 +30,8 @@ enum EnvSource {
 
 /// Builds a [`Config`] from layers, lowest precedence first: the built-in secure defaults,
 /// then each TOML [`file`](Self::file) in the order given, then the `WARDEN_*` environment
-/// variables ([`env`](Self::env), [`process_env`](Self::process_env)).
+/// variables ([`env`](Self::env), [`process_env`](Self::process_env)), then the programmatic
+/// overrides of [`set`](Self::set).
 ///
 /// Recognised variables (all others are ignored): `WARDEN_PROFILE`, `WARDEN_BIND`,
 /// `WARDEN_DATA_DIR`, `WARDEN_ORIGIN`, `WARDEN_SECRET_KEY` (the current key; empty counts as
@@ -34,7 +39,7 @@ enum EnvSource {
 /// (comma-separated previous keys; replaces the files' previous keys). `WARDEN_CONFIG` is only
 /// read by [`from_process_env`](Self::from_process_env).
 ///
-/// `Debug` shows file paths and variable names, never values.
+/// `Debug` shows file paths, variable names and overridden keys, never values.
 ///
 /// ```
 /// use warden::{ConfigLoader, Profile};
@@ -60,6 +65,15 @@ enum EnvSource {
 pub struct ConfigLoader {
     files: Vec<PathBuf>,
     env: Vec<EnvSource>,
+    overrides: Vec<Override>,
+}
+
+/// One [`ConfigLoader::set`] call, serialized up front.
+#[derive(Clone)]
+struct Override {
+    key: String,
+    /// The serialized value, or why it could not be serialized.
+    value: Result<Value, String>,
 }
 
 impl ConfigLoader {
@@ -103,6 +117,45 @@ impl ConfigLoader {
         self
     }
 
+    /// Overrides one value by its dotted key (`"session.idle_timeout_secs"`), with the
+    /// highest precedence: above every file and environment variable, including
+    /// `WARDEN_SECRET_KEY` for `secrets.keys`. Later calls for the same key win; a table value
+    /// (e.g. `set("session", raw_session)`) is merged key by key, as files are. The value is
+    /// checked like any other layer when loading: an unknown key or a wrong type is a
+    /// [`ConfigError::Parse`] naming the key, an invalid value a [`ConfigError::Invalid`].
+    ///
+    /// Handy in tests, e.g. a throw-away store directory and no audit log lines:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use warden::ConfigLoader;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let config = ConfigLoader::new()
+    ///     .set("server.data_dir", dir.path())
+    ///     .set("audit.tracing_sink", false)
+    ///     .set("session.idle_timeout_secs", 60)
+    ///     .set("proxy.trusted_proxies", ["10.0.0.0/8"])
+    ///     .load()?;
+    /// assert_eq!(config.server.data_dir, dir.path());
+    /// assert!(!config.runtime.audit.tracing_sink);
+    /// assert_eq!(config.session.idle_timeout, Duration::from_secs(60));
+    ///
+    /// let err = ConfigLoader::new().set("session.idle_timeout", 60).load().unwrap_err();
+    /// assert_eq!(err.keys(), vec!["session.idle_timeout"]); // unknown key
+    /// # Ok::<(), warden::ConfigError>(())
+    /// ```
+    pub fn set(mut self, key: &str, value: impl Serialize) -> Self {
+        // The serializer's message is dropped: it could echo a secret.
+        let value = Value::serialize(value)
+            .map_err(|_| "the value cannot be represented as configuration".to_owned());
+        self.overrides.push(Override {
+            key: key.to_owned(),
+            value,
+        });
+        self
+    }
+
     /// Loads and validates.
     ///
     /// # Errors
@@ -130,7 +183,15 @@ impl ConfigLoader {
         figment = figment.merge(EnvLayer(vars.clone()));
         let mut raw: RawConfig = figment.extract().map_err(from_figment)?;
         apply_secret_env(&mut raw, &vars)?;
-        Ok(raw)
+        if self.overrides.is_empty() {
+            return Ok(raw);
+        }
+        // Overrides go on top of everything, secrets from the environment included.
+        let mut figment = Figment::from(Serialized::defaults(raw));
+        for o in &self.overrides {
+            figment = figment.merge(o.provider()?);
+        }
+        figment.extract().map_err(from_figment)
     }
 
     /// The recognised variables, later sources winning.
@@ -184,10 +245,45 @@ impl fmt::Debug for ConfigLoader {
                 }
             })
             .collect();
+        let overrides: Vec<&str> = self.overrides.iter().map(|o| o.key.as_str()).collect();
         f.debug_struct("ConfigLoader")
             .field("files", &self.files)
             .field("env", &env)
+            .field("overrides", &overrides)
             .finish()
+    }
+}
+
+impl Override {
+    /// The figment layer, or a parse error naming the key.
+    fn provider(&self) -> Result<OverrideLayer, ConfigError> {
+        let error = |message: String| ConfigError::Parse {
+            key: Some(self.key.clone()),
+            message: format!("{message} (from {OVERRIDE_SOURCE})"),
+        };
+        if self.key.is_empty() || self.key.split('.').any(str::is_empty) {
+            return Err(error(
+                "not a dotted key (expected e.g. `session.idle_timeout_secs`)".to_owned(),
+            ));
+        }
+        match &self.value {
+            Ok(value) => Ok(OverrideLayer(figment::util::nest(&self.key, value.clone()))),
+            Err(why) => Err(error(why.clone())),
+        }
+    }
+}
+
+/// One [`ConfigLoader::set`] value, nested under its key.
+struct OverrideLayer(Value);
+
+impl Provider for OverrideLayer {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(OVERRIDE_SOURCE)
+    }
+
+    fn data(&self) -> Result<Map<figment::Profile, Dict>, figment::Error> {
+        let dict = self.0.clone().into_dict().unwrap_or_default();
+        Ok(figment::Profile::Default.collect(dict))
     }
 }
 

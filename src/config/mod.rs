@@ -1,11 +1,12 @@
 //! Layered, validated configuration.
 //!
-//! Values come from three layers, lowest precedence first:
+//! Values come from these layers, lowest precedence first:
 //!
 //! 1. the secure built-in defaults ([`RawConfig::default`], documented key by key in
 //!    `config/default.toml`),
 //! 2. TOML files ([`ConfigLoader::file`]; `WARDEN_CONFIG` names one for binaries),
-//! 3. the `WARDEN_*` environment variables listed in [`env`](mod@env).
+//! 3. the `WARDEN_*` environment variables listed in [`env`](mod@env),
+//! 4. programmatic overrides by dotted key ([`ConfigLoader::set`], handy in tests).
 //!
 //! The merged [`RawConfig`] is then validated into a [`Config`]. Validation reports **every**
 //! invalid value at once ([`ConfigError::Invalid`], one per line), each naming its dotted key

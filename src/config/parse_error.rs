@@ -2,7 +2,7 @@
 
 use figment::error::{Actual, Kind};
 
-use super::{env, error::ConfigError};
+use super::{env, error::ConfigError, loader::OVERRIDE_SOURCE};
 
 /// The first figment error, with its full key path and where the value came from.
 pub(crate) fn from_figment(err: figment::Error) -> ConfigError {
@@ -49,6 +49,8 @@ pub(crate) fn from_figment(err: figment::Error) -> ConfigError {
                 md.name,
                 md.interpolate(&profile, &path)
             ))
+        } else if md.name == OVERRIDE_SOURCE {
+            Some(format!(" (from {OVERRIDE_SOURCE})"))
         } else {
             md.source
                 .as_ref()

@@ -181,12 +181,13 @@ impl fmt::Debug for RawSecrets {
     }
 }
 
-/// `[session]`: the session cookie and its lifetime.
+/// `[session]`: the session cookie, its lifetime and the session actors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct RawSession {
-    /// Cookie name. Default `__Host-warden` (the prefix pins it to this host, `Secure`, `Path=/`).
+    /// Cookie name. Default `__Host-session`: the `__Host-` prefix makes browsers require
+    /// `Secure` and `Path=/` and forbid `Domain`, pinning the cookie to this exact host.
     pub cookie_name: String,
     /// `Secure` attribute. Default true.
     pub secure: bool,
@@ -194,21 +195,45 @@ pub struct RawSession {
     pub http_only: bool,
     /// `SameSite` attribute. Default `lax`.
     pub same_site: SameSite,
+    /// `Path` attribute. Default `/` (required by the `__Host-` prefix).
+    pub path: String,
+    /// `Domain` attribute. Default: unset, a host-only cookie (recommended; not allowed with
+    /// the `__Host-` prefix).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// `false`: a browser-session cookie (no `Max-Age`); `true`: `Max-Age` is the absolute
+    /// timeout. Default false.
+    pub persistent: bool,
     /// A session unused for this long expires. Default 1800 (30 min).
     pub idle_timeout_secs: u64,
     /// A session expires this long after login, however active. Default 43200 (12 h).
     pub absolute_timeout_secs: u64,
+    /// Number of session actor shards (one arbiter each); 0 means the available parallelism.
+    /// At most 64. Default 0.
+    pub shards: usize,
+    /// How often (milliseconds) `last_seen_at` updates are folded into the store; must be
+    /// shorter than the idle timeout. Default 1000.
+    pub touch_interval_ms: u64,
+    /// Largest serialized session data map accepted, in bytes (1 KiB to 1 MiB).
+    /// Default 16384.
+    pub max_data_bytes: usize,
 }
 
 impl Default for RawSession {
     fn default() -> Self {
         Self {
-            cookie_name: "__Host-warden".to_owned(),
+            cookie_name: "__Host-session".to_owned(),
             secure: true,
             http_only: true,
             same_site: SameSite::Lax,
+            path: "/".to_owned(),
+            domain: None,
+            persistent: false,
             idle_timeout_secs: 1800,
             absolute_timeout_secs: 43_200,
+            shards: 0,
+            touch_interval_ms: 1000,
+            max_data_bytes: 16 * 1024,
         }
     }
 }

@@ -115,6 +115,21 @@ pub struct ServerSettings {
 }
 
 /// `[session]`, validated.
+///
+/// ```
+/// use std::time::Duration;
+/// use warden::{config::SessionSettings, ConfigLoader};
+///
+/// let session = ConfigLoader::new().load()?.session;
+/// assert_eq!(session.cookie_name, "__Host-session");
+/// assert_eq!(session.path, "/");
+/// assert_eq!(session.domain, None); // host-only
+/// assert!(!session.persistent); // no Max-Age: gone when the browser closes
+/// assert!((1..=SessionSettings::MAX_SHARDS).contains(&session.shards));
+/// assert_eq!(session.touch_interval, Duration::from_secs(1));
+/// assert_eq!(session.max_data_bytes, 16 * 1024);
+/// # Ok::<(), warden::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SessionSettings {
@@ -126,10 +141,36 @@ pub struct SessionSettings {
     pub http_only: bool,
     /// `SameSite` attribute.
     pub same_site: SameSite,
+    /// `Path` attribute: starts with `/`; exactly `/` for a `__Host-` cookie.
+    pub path: String,
+    /// `Domain` attribute, lowercase and without a leading dot; `None` (the default) for a
+    /// host-only cookie. Always `None` for a `__Host-` cookie.
+    pub domain: Option<String>,
+    /// Whether the cookie carries `Max-Age` = [`absolute_timeout`](Self::absolute_timeout);
+    /// `false` makes it a browser-session cookie.
+    pub persistent: bool,
     /// A session unused for this long expires (greater than 0, at most `absolute_timeout`).
     pub idle_timeout: Duration,
     /// A session expires this long after it was created, however active.
     pub absolute_timeout: Duration,
+    /// Number of session actor shards, resolved: `session.shards = 0` becomes the available
+    /// parallelism (1 if unknown). Always in `1..=`[`MAX_SHARDS`](Self::MAX_SHARDS).
+    pub shards: usize,
+    /// How often `last_seen_at` updates are folded into the store (greater than 0, shorter
+    /// than `idle_timeout`).
+    pub touch_interval: Duration,
+    /// Largest serialized session data map accepted, in bytes
+    /// (`MIN_DATA_BYTES..=MAX_DATA_BYTES`).
+    pub max_data_bytes: usize,
+}
+
+impl SessionSettings {
+    /// The largest accepted (and resolved) number of session shards.
+    pub const MAX_SHARDS: usize = 64;
+    /// The smallest accepted `session.max_data_bytes` (1 KiB).
+    pub const MIN_DATA_BYTES: usize = 1024;
+    /// The largest accepted `session.max_data_bytes` (1 MiB).
+    pub const MAX_DATA_BYTES: usize = 1024 * 1024;
 }
 
 /// `[proxy]`, validated.

@@ -210,12 +210,14 @@ fn server(raw: &RawServer, production: bool, errors: &mut Errors) -> ServerSetti
 
 fn session(raw: &RawSession, production: bool, errors: &mut Errors) -> SessionSettings {
     const NAME: &str = "session.cookie_name";
+    let lower_name = raw.cookie_name.to_ascii_lowercase();
+    // Browsers match the prefixes case-insensitively (RFC 6265bis), so we do too.
+    let host_prefixed = lower_name.starts_with("__host-");
     match checks::cookie_name(&raw.cookie_name) {
         Err(why) => errors.push(NAME, why),
         Ok(()) if !raw.secure => {
-            let lower = raw.cookie_name.to_ascii_lowercase();
             for prefix in ["__Host-", "__Secure-"] {
-                if lower.starts_with(&prefix.to_ascii_lowercase()) {
+                if lower_name.starts_with(&prefix.to_ascii_lowercase()) {
                     errors.push(
                         NAME,
                         format!(
@@ -240,6 +242,39 @@ fn session(raw: &RawSession, production: bool, errors: &mut Errors) -> SessionSe
             "`none` requires `session.secure = true` (browsers reject SameSite=None without Secure)",
         );
     }
+
+    match checks::cookie_path(&raw.path) {
+        Err(why) => errors.push("session.path", why),
+        Ok(()) if host_prefixed && raw.path != "/" => errors.push(
+            "session.path",
+            format!(
+                "__Host- cookies require Path=/ (got `{}`); use another cookie name prefix \
+                 to scope the cookie to a path",
+                raw.path
+            ),
+        ),
+        Ok(()) => {}
+    }
+
+    let domain = raw
+        .domain
+        .as_deref()
+        .and_then(|domain| match checks::cookie_domain(domain) {
+            Err(why) => {
+                errors.push("session.domain", why);
+                None
+            }
+            Ok(_) if host_prefixed => {
+                errors.push(
+                    "session.domain",
+                    "__Host- cookies must not set Domain (remove `session.domain` for a \
+                     host-only cookie, or drop the `__Host-` prefix)",
+                );
+                None
+            }
+            Ok(domain) => Some(domain),
+        });
+
     let idle = errors.nonzero("session.idle_timeout_secs", raw.idle_timeout_secs);
     let absolute = errors.nonzero("session.absolute_timeout_secs", raw.absolute_timeout_secs);
     if idle > absolute && absolute > 0 {
@@ -248,13 +283,63 @@ fn session(raw: &RawSession, production: bool, errors: &mut Errors) -> SessionSe
             format!("must not exceed `session.absolute_timeout_secs` ({idle} > {absolute})"),
         );
     }
+
+    let max_shards = SessionSettings::MAX_SHARDS;
+    if raw.shards > max_shards {
+        errors.push(
+            "session.shards",
+            format!(
+                "must be at most {max_shards}, got {} (0 means the available parallelism)",
+                raw.shards
+            ),
+        );
+    }
+    let shards = match raw.shards {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    }
+    .clamp(1, max_shards);
+
+    let touch_ms = errors.nonzero("session.touch_interval_ms", raw.touch_interval_ms);
+    let idle_ms = idle.saturating_mul(1000);
+    if idle > 0 && touch_ms >= idle_ms {
+        errors.push(
+            "session.touch_interval_ms",
+            format!(
+                "must be shorter than the idle timeout ({touch_ms} ms >= \
+                 `session.idle_timeout_secs` = {idle} s), or active sessions would expire \
+                 between folds"
+            ),
+        );
+    }
+
+    let (min_data, max_data) = (
+        SessionSettings::MIN_DATA_BYTES,
+        SessionSettings::MAX_DATA_BYTES,
+    );
+    if !(min_data..=max_data).contains(&raw.max_data_bytes) {
+        errors.push(
+            "session.max_data_bytes",
+            format!(
+                "must be between {min_data} (1 KiB) and {max_data} (1 MiB), got {}",
+                raw.max_data_bytes
+            ),
+        );
+    }
+
     SessionSettings {
         cookie_name: raw.cookie_name.clone(),
         secure: raw.secure,
         http_only: raw.http_only,
         same_site: raw.same_site,
+        path: raw.path.clone(),
+        domain,
+        persistent: raw.persistent,
         idle_timeout: Duration::from_secs(idle),
         absolute_timeout: Duration::from_secs(absolute),
+        shards,
+        touch_interval: Duration::from_millis(touch_ms),
+        max_data_bytes: raw.max_data_bytes,
     }
 }
 

@@ -27,6 +27,8 @@ const PRUNE_BATCH: usize = 4096;
 pub(crate) struct SharedCounters {
     pub(crate) dropped: AtomicU64,
     pub(crate) restarts: AtomicU64,
+    /// Per event name: (start of the current window in ms, events suppressed in it).
+    pub(crate) throttle: parking_lot::Mutex<std::collections::HashMap<String, (u64, u64)>>,
 }
 
 struct Subscriber {

@@ -66,6 +66,46 @@ impl AuditHandle {
         }
     }
 
+    /// Records an event that attackers can trigger at will (an invalid cookie, a forged
+    /// token) without letting them flood the log: at most one event per name per `window`;
+    /// the next one emitted carries `details.suppressed`, the number held back before it.
+    /// Returns whether this event was emitted.
+    ///
+    /// ```no_run
+    /// # async fn f(audit: warden_actors::AuditHandle) {
+    /// use std::time::Duration;
+    /// use warden_actors::SecurityEvent;
+    ///
+    /// for _ in 0..10_000 {
+    ///     audit.emit_throttled(SecurityEvent::new("session.cookie.invalid"), Duration::from_secs(10));
+    /// }
+    /// // At most one event reached the log in this window.
+    /// # }
+    /// ```
+    pub fn emit_throttled(&self, event: SecurityEvent, window: Duration) -> bool {
+        let now = self.clock.now_millis();
+        let win = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        let suppressed = {
+            let mut map = self.shared.throttle.lock();
+            let slot = map.entry(event.name.clone()).or_insert((0, 0));
+            let fresh = slot.0 == 0 || now >= slot.0.saturating_add(win);
+            if !fresh {
+                slot.1 += 1;
+                return false;
+            }
+            let held = slot.1;
+            *slot = (now.max(1), 0);
+            held
+        };
+        let event = if suppressed > 0 {
+            event.detail("suppressed", suppressed)
+        } else {
+            event
+        };
+        self.emit(event);
+        true
+    }
+
     /// Records a must-log event and returns its id once it is durably persisted. Callers that
     /// cannot log must refuse the action they were about to take (fail closed).
     pub async fn emit_durable(&self, event: SecurityEvent) -> Result<u64, ActorError> {

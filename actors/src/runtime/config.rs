@@ -2,6 +2,8 @@
 
 use std::{path::PathBuf, time::Duration};
 
+use crate::session::SessionPolicy;
+
 /// Settings for [`Runtime::start`](crate::Runtime::start).
 ///
 /// Build one with [`RuntimeConfig::builder`]; every field has a default, listed on its setter.
@@ -29,6 +31,8 @@ pub struct RuntimeConfig {
     pub store: StoreConfig,
     /// Audit actor settings.
     pub audit: AuditConfig,
+    /// Session timeouts, shards and limits.
+    pub session: SessionPolicy,
 }
 
 impl Default for RuntimeConfig {
@@ -39,11 +43,19 @@ impl Default for RuntimeConfig {
             ask_timeout: Duration::from_secs(2),
             store: StoreConfig::default(),
             audit: AuditConfig::default(),
+            session: SessionPolicy::default(),
         }
     }
 }
 
 impl RuntimeConfig {
+    /// Replaces the session policy.
+    #[must_use]
+    pub fn with_session(mut self, s: SessionPolicy) -> Self {
+        self.session = s;
+        self
+    }
+
     /// A builder starting from the defaults.
     pub fn builder() -> RuntimeConfigBuilder {
         RuntimeConfigBuilder(Self::default())
@@ -79,6 +91,11 @@ impl RuntimeConfigBuilder {
     /// Audit settings. Default: [`AuditConfig::default`].
     pub fn audit(mut self, a: AuditConfig) -> Self {
         self.0.audit = a;
+        self
+    }
+    /// Session policy. Default: [`SessionPolicy::default`].
+    pub fn session(mut self, s: SessionPolicy) -> Self {
+        self.0.session = s;
         self
     }
     /// Finish.

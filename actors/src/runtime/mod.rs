@@ -24,6 +24,7 @@ use crate::{
         AuditActor, AuditHandle, AuditSink, JsonLinesSink, SharedCounters, SinkWorker, TracingSink,
     },
     clock::{SharedClock, SystemClock},
+    session::{AliveGuard, SessionHandle, SessionShard, SessionView},
     store::{SledStore, Store},
     sweeper::{SweepNow, SweeperActor, SweeperPing, NAME as SWEEPER},
     ActorError, StoreError,
@@ -114,6 +115,7 @@ struct Inner {
     clock: SharedClock,
     store: Arc<SledStore>,
     audit: AuditHandle,
+    sessions: SessionHandle,
     sweeper: Addr<SweeperActor>,
     arbiters: Mutex<Vec<Arbiter>>,
     stopped: AtomicBool,
@@ -162,6 +164,15 @@ fn check(cfg: &RuntimeConfig) -> Result<(), StartError> {
     }
     if cfg.audit.retention_interval.is_zero() || cfg.audit.sink_queue == 0 {
         return bad("audit.retention_interval_secs", "must be greater than 0");
+    }
+    if cfg.session.idle_timeout.is_zero() || cfg.session.absolute_timeout.is_zero() {
+        return bad(
+            "session.idle_timeout_secs",
+            "timeouts must be greater than 0",
+        );
+    }
+    if cfg.session.touch_interval.is_zero() {
+        return bad("session.touch_interval_ms", "must be greater than 0");
     }
     if cfg.audit.subscriber_queue == 0 {
         return bad("audit.subscriber_queue", "must be greater than 0");
@@ -229,6 +240,38 @@ impl Runtime {
         });
         let audit = AuditHandle::new(audit_addr, clock.clone(), cfg.ask_timeout, shared);
 
+        let shards = cfg.session.shards.clamp(1, 64);
+        let view = Arc::new(SessionView::new(shards));
+        let mut arbiters = vec![audit_arbiter];
+        let mut shard_addrs = Vec::with_capacity(shards);
+        for index in 0..shards {
+            let arbiter = Arbiter::new();
+            let shard = SessionShard {
+                index,
+                shards,
+                policy: cfg.session.clone(),
+                clock: clock.clone(),
+                store: dyn_store.clone(),
+                view: view.shards[index].clone(),
+                _alive: AliveGuard(view.shards[index].clone()),
+            };
+            shard_addrs.push(Supervisor::start_in_arbiter(
+                &arbiter.handle(),
+                move |ctx| {
+                    ctx.set_mailbox_capacity(cap);
+                    shard
+                },
+            ));
+            arbiters.push(arbiter);
+        }
+        let sessions = SessionHandle::new(
+            shard_addrs,
+            view,
+            cfg.session.clone(),
+            clock.clone(),
+            cfg.ask_timeout,
+        );
+
         let sweeper_actor = SweeperActor {
             store: dyn_store,
             clock: clock.clone(),
@@ -249,7 +292,11 @@ impl Runtime {
                 store,
                 audit,
                 sweeper,
-                arbiters: Mutex::new(vec![audit_arbiter, sweeper_arbiter]),
+                sessions,
+                arbiters: Mutex::new({
+                    arbiters.push(sweeper_arbiter);
+                    arbiters
+                }),
                 stopped: AtomicBool::new(false),
             }),
         })
@@ -258,6 +305,11 @@ impl Runtime {
     /// The audit actor.
     pub fn audit(&self) -> &AuditHandle {
         &self.inner.audit
+    }
+
+    /// The session actor.
+    pub fn sessions(&self) -> &SessionHandle {
+        &self.inner.sessions
     }
 
     /// The store (for actors started by later layers and for operator tools).
