@@ -44,8 +44,6 @@ use crate::config::SecretKeys;
 ///
 /// assert_eq!(CookieSigner::MAX_COOKIE_LEN, 128);
 /// ```
-// Reachable as `CookieSigner::MAX_COOKIE_LEN` until `session/mod.rs` re-exports it.
-#[allow(unreachable_pub)]
 pub const MAX_COOKIE_LEN: usize = 128;
 
 /// The format version, the first field of every cookie.

@@ -15,6 +15,6 @@ mod cookie_token;
 mod middleware;
 mod state;
 
-pub use cookie_token::{CookieError, CookieSigner, VerifiedCookie};
+pub use cookie_token::{CookieError, CookieSigner, VerifiedCookie, MAX_COOKIE_LEN};
 pub use middleware::{InnerSessionMiddleware, SessionMiddleware};
 pub use state::{Session, SessionError, SessionStatus};
