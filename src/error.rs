@@ -48,6 +48,16 @@ pub enum Error {
     /// The request needs an authenticated user (401).
     #[error("authentication required")]
     Unauthenticated,
+    /// An API client must authenticate (401, JSON body `{"error":"unauthenticated"}`).
+    #[error("authentication required (API)")]
+    UnauthenticatedApi,
+    /// A bearer token was sent but is not valid (401, JSON body `{"error":"invalid_token"}`,
+    /// `WWW-Authenticate: Bearer error="invalid_token"`). Never a silent fallback.
+    #[error("invalid bearer token")]
+    InvalidToken,
+    /// A browser must log in first: 303 to the login URL (with `next`).
+    #[error("login required")]
+    LoginRedirect(String),
     /// The user may not do this (403). Which check failed is never revealed.
     #[error("forbidden")]
     Forbidden,
@@ -87,6 +97,7 @@ impl From<ActorError> for Error {
     fn from(err: ActorError) -> Self {
         match err {
             ActorError::Store(store) => Error::Store(store),
+            invalid @ ActorError::Invalid { .. } => Error::Internal(invalid.to_string()),
             other => Error::Unavailable(other),
         }
     }
@@ -156,7 +167,10 @@ fn log_missing_once(missing: &'static str, required_by: &'static str) {
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
         match self {
-            Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Error::Unauthenticated | Error::UnauthenticatedApi | Error::InvalidToken => {
+                StatusCode::UNAUTHORIZED
+            }
+            Error::LoginRedirect(_) => StatusCode::SEE_OTHER,
             Error::Forbidden => StatusCode::FORBIDDEN,
             Error::BadRequest => StatusCode::BAD_REQUEST,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -175,6 +189,33 @@ impl ResponseError for Error {
             tracing::debug!(status = status.as_u16(), error = %self, "request refused");
         }
         let mut res = HttpResponseBuilder::new(status);
+        match self {
+            Error::UnauthenticatedApi | Error::InvalidToken => {
+                let code = if matches!(self, Error::InvalidToken) {
+                    res.insert_header((
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                    ));
+                    "invalid_token"
+                } else {
+                    "unauthenticated"
+                };
+                return res
+                    .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+                    .content_type("application/json")
+                    .body(format!("{{\"error\":\"{code}\"}}"));
+            }
+            Error::LoginRedirect(location) => {
+                // The location is built by warden from a checked path; refuse anything odd.
+                let loc = HeaderValue::from_str(location)
+                    .unwrap_or_else(|_| HeaderValue::from_static("/"));
+                return res
+                    .insert_header((header::LOCATION, loc))
+                    .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+                    .finish();
+            }
+            _ => {}
+        }
         res.insert_header((
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),

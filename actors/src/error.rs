@@ -79,6 +79,14 @@ pub enum ActorError {
         /// Which actor.
         actor: &'static str,
     },
+    /// The actor refused the request as invalid (a caller bug, e.g. data over a limit).
+    #[error("actor {actor} refused the request: {reason}")]
+    Invalid {
+        /// Which actor.
+        actor: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
     /// The actor answered with a store failure.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -91,7 +99,8 @@ impl ActorError {
             ActorError::Timeout { actor, .. }
             | ActorError::Unavailable { actor }
             | ActorError::Overloaded { actor }
-            | ActorError::Panicked { actor } => actor,
+            | ActorError::Panicked { actor }
+            | ActorError::Invalid { actor, .. } => actor,
             ActorError::Store(_) => "store",
         }
     }

@@ -41,10 +41,12 @@
 mod audit;
 pub mod clock;
 pub mod error;
+pub mod password;
 mod runtime;
 pub mod session;
 pub mod store;
 mod sweeper;
+pub mod tokens;
 
 pub use self::{
     audit::{

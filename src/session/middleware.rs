@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     actors::{
-        session::{ApplyOutcome, Lookup, SessionHandle, SessionToken},
+        session::{ApplyOutcome, Lookup, RotateOutcome, SessionHandle, SessionToken},
         AuditHandle,
     },
     audit::service_event,
@@ -226,7 +226,7 @@ impl Shared {
                 action = CookieAction::Set(token);
             }
             Some(id) if state.renew => match self.sessions.rotate(id, &state.changes).await? {
-                Some((token, entry)) => {
+                RotateOutcome::Rotated(token, entry) => {
                     let mut ev = event("session.rotated")
                         .detail("from", id.short())
                         .detail("session", token.id().short());
@@ -236,7 +236,12 @@ impl Shared {
                     self.audit.emit(ev);
                     action = CookieAction::Set(token);
                 }
-                None => action = CookieAction::Remove,
+                RotateOutcome::TooLarge => {
+                    return Err(Error::Internal(
+                        "session data exceeds session.max_data_bytes".into(),
+                    ))
+                }
+                _ => action = CookieAction::Remove,
             },
             Some(_) if state.changes.is_empty() => {}
             Some(id) => match self.sessions.apply(id, state.changes).await? {

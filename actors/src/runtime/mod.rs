@@ -246,6 +246,9 @@ impl Runtime {
         let mut shard_addrs = Vec::with_capacity(shards);
         for index in 0..shards {
             let arbiter = Arbiter::new();
+            view.shards[index]
+                .alive
+                .store(true, std::sync::atomic::Ordering::SeqCst);
             let shard = SessionShard {
                 index,
                 shards,
@@ -362,6 +365,10 @@ impl Runtime {
     pub async fn shutdown(&self) -> Result<(), ActorError> {
         if self.inner.stopped.swap(true, Ordering::SeqCst) {
             return Ok(());
+        }
+        // Fold pending session touches so idle timers survive the restart.
+        if let Err(e) = self.inner.sessions.fold_now().await {
+            tracing::warn!(error = %e, "session touches not folded at shutdown");
         }
         let audit = self.inner.audit.shutdown().await;
         let close = self.inner.store.close();

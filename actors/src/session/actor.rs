@@ -181,6 +181,40 @@ impl SessionShard {
         Ok(ApplyOutcome::Applied(next))
     }
 
+    fn rotate(&self, msg: Rotate) -> Result<ApplyOutcome, ActorError> {
+        if !self.owns(&msg.new) {
+            return Err(ActorError::Invalid {
+                actor: NAME,
+                reason: "rotation target on another shard",
+            });
+        }
+        let Some(entry) = self.current(&msg.old)? else {
+            return Ok(ApplyOutcome::Gone);
+        };
+        let now = self.now();
+        if self
+            .policy
+            .check(entry.record().created_at, entry.last_seen(), now)
+            .is_err()
+        {
+            self.remove(&msg.old)?;
+            return Ok(ApplyOutcome::Gone);
+        }
+        let mut rec = entry.record().clone();
+        rec.last_seen_at = now.max(entry.last_seen());
+        rec.apply(&msg.changes, now);
+        if rec.data_len() > self.policy.max_data_bytes {
+            return Ok(ApplyOutcome::TooLarge);
+        }
+        // Old id out of the view and the store (durable) first, then the new one in.
+        self.remove(&msg.old)?;
+        let next = Arc::new(SessionEntry::new(rec));
+        self.index_user(&msg.new, next.record())?;
+        self.persist(&msg.new, next.record(), Durability::Durable)?;
+        self.publish(msg.new, next.clone());
+        Ok(ApplyOutcome::Applied(next))
+    }
+
     fn destroy_user(
         &self,
         user: &str,
@@ -322,6 +356,7 @@ impl Actor for SessionShard {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        // (Also set when the shard is spawned, so a just-started runtime answers at once.)
         self.view.alive.store(true, Ordering::SeqCst);
         ctx.run_interval(self.policy.touch_interval, |act, _| {
             if let Err(e) = act.fold() {
@@ -372,7 +407,7 @@ guarded_handler!(Insert, Arc<SessionEntry>, |a, m| {
     Ok(entry)
 });
 guarded_handler!(Apply, ApplyOutcome, |a, m| a.apply(m));
-guarded_handler!(Take, Option<SessionRecord>, |a, m| a.remove(&m.0));
+guarded_handler!(Rotate, ApplyOutcome, |a, m| a.rotate(m));
 guarded_handler!(Destroy, bool, |a, m| Ok(a.remove(&m.0)?.is_some()));
 guarded_handler!(DestroyUser, Vec<SessionId>, |a, m| a
     .destroy_user(&m.user_id, m.except));

@@ -25,6 +25,28 @@ pub enum Lookup {
     Expired(ExpiryReason),
 }
 
+/// What [`SessionHandle::rotate`] did.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum RotateOutcome {
+    /// Rotated: the new token (for the client only) and the new snapshot.
+    Rotated(SessionToken, Arc<SessionEntry>),
+    /// The session no longer exists; nothing was created.
+    Gone,
+    /// The changes would exceed `max_data_bytes`; the session is unchanged, old token alive.
+    TooLarge,
+}
+
+impl RotateOutcome {
+    /// The new token and snapshot, if the rotation happened.
+    pub fn into_rotated(self) -> Option<(SessionToken, Arc<SessionEntry>)> {
+        match self {
+            RotateOutcome::Rotated(t, e) => Some((t, e)),
+            _ => None,
+        }
+    }
+}
+
 /// A handle to the sharded session actor. Clone it freely.
 ///
 /// Reads ([`SessionHandle::lookup`]) are served from the read view the shards publish, without
@@ -138,9 +160,10 @@ impl SessionHandle {
         let mut record = SessionRecord::new(now);
         record.apply(changes, now);
         if record.data_len() > self.policy.max_data_bytes {
-            return Err(ActorError::Store(crate::StoreError::Serialization(
-                "session data exceeds max_data_bytes".into(),
-            )));
+            return Err(ActorError::Invalid {
+                actor: NAME,
+                reason: "session data exceeds max_data_bytes",
+            });
         }
         let token = SessionToken::generate();
         let id = token.id();
@@ -158,29 +181,35 @@ impl SessionHandle {
     }
 
     /// Rotates a session: a new token with the same data (plus `changes`); the old token is
-    /// dead before this returns. `None` if the session no longer exists.
+    /// dead before this returns. The new token is drawn (from the OS CSPRNG) until its id falls
+    /// on the same shard as the old one, so the rotation is one step of one shard and cannot
+    /// interleave with a destroy-all of the user (at most log2(shards) ≤ 6 of the 256 bits are
+    /// spent on that choice).
     pub async fn rotate(
         &self,
         old: SessionId,
         changes: &[Change],
-    ) -> Result<Option<(SessionToken, Arc<SessionEntry>)>, ActorError> {
-        let Some(mut record) = ask(NAME, self.shard(&old), Take(old), self.timeout).await?? else {
-            return Ok(None);
+    ) -> Result<RotateOutcome, ActorError> {
+        let n = self.shards.len();
+        let want = old.shard(n);
+        let token = loop {
+            let t = SessionToken::generate();
+            if t.id().shard(n) == want {
+                break t;
+            }
         };
-        let now = self.clock.now_millis();
-        if self
-            .policy
-            .check(record.created_at, record.last_seen_at, now)
-            .is_err()
-        {
-            return Ok(None);
-        }
-        record.last_seen_at = now;
-        record.apply(changes, now);
-        let token = SessionToken::generate();
-        let id = token.id();
-        let entry = ask(NAME, self.shard(&id), Insert { id, record }, self.timeout).await??;
-        Ok(Some((token, entry)))
+        let msg = Rotate {
+            old,
+            new: token.id(),
+            changes: changes.to_vec(),
+        };
+        Ok(
+            match ask(NAME, self.shard(&old), msg, self.timeout).await?? {
+                ApplyOutcome::Applied(entry) => RotateOutcome::Rotated(token, entry),
+                ApplyOutcome::TooLarge => RotateOutcome::TooLarge,
+                _ => RotateOutcome::Gone,
+            },
+        )
     }
 
     /// Destroys one session (logout, purge). Durable. Returns whether it existed.

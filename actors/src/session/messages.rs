@@ -52,11 +52,17 @@ impl Message for Apply {
     type Result = Result<ApplyOutcome, ActorError>;
 }
 
-/// Remove a session and hand back its record (the first half of a rotation). Durable.
+/// Move a session to a new id on the same shard, applying changes, in one step: the old id
+/// is dead (view and store, durably) before the answer, and no other message of this shard
+/// (such as a destroy-all for the user) can run in between.
 #[derive(Debug)]
-pub(crate) struct Take(pub(crate) SessionId);
-impl Message for Take {
-    type Result = Result<Option<SessionRecord>, ActorError>;
+pub(crate) struct Rotate {
+    pub(crate) old: SessionId,
+    pub(crate) new: SessionId,
+    pub(crate) changes: Vec<Change>,
+}
+impl Message for Rotate {
+    type Result = Result<ApplyOutcome, ActorError>;
 }
 
 /// Remove a session. Durable.

@@ -22,7 +22,7 @@ mod token;
 mod view;
 
 pub(crate) use actor::SessionShard;
-pub use handle::{Lookup, SessionHandle};
+pub use handle::{Lookup, RotateOutcome, SessionHandle};
 pub use messages::{ApplyOutcome, SessionInfo};
 pub use record::{Change, ExpiryReason, SessionPolicy, SessionRecord};
 pub use token::{SessionId, SessionToken, TOKEN_LEN};
