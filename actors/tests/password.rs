@@ -210,24 +210,32 @@ async fn length_policy() {
 
 #[tokio::test]
 async fn verify_dummy_costs_about_as_much_as_a_real_verify() {
-    // Cheap, but enough work (2 MiB) for argon2 rather than thread wake-ups to dominate.
-    let pool = PasswordPool::start(cheap().memory_kib(2048), 1, 8).unwrap();
+    // Cheap, but enough work (12 MiB, t=1: ~4 ms) that neither thread wake-ups nor a scheduler
+    // time slice on a loaded machine dominates.
+    let pool = PasswordPool::start(cheap().memory_kib(12_288), 1, 8).unwrap();
     let phc = pool.hash(PW).await.unwrap();
-    let (mut real, mut dummy) = (Vec::new(), Vec::new());
-    for _ in 0..31 {
-        let started = Instant::now();
-        assert!(!pool.verify("wrong password", &phc).await.unwrap().valid);
-        real.push(started.elapsed());
-        let started = Instant::now();
-        pool.verify_dummy("wrong password").await.unwrap();
-        dummy.push(started.elapsed());
+    // Medians of 31 interleaved runs each. A machine saturated by other work can skew one
+    // round, so up to 3 rounds are measured; a dummy that skipped the argon2 work would be
+    // ~20× faster in every round.
+    let mut rounds = Vec::new();
+    for _ in 0..3 {
+        let (mut real, mut dummy) = (Vec::new(), Vec::new());
+        for _ in 0..31 {
+            let started = Instant::now();
+            assert!(!pool.verify("wrong password", &phc).await.unwrap().valid);
+            real.push(started.elapsed());
+            let started = Instant::now();
+            pool.verify_dummy("wrong password").await.unwrap();
+            dummy.push(started.elapsed());
+        }
+        let (real, dummy) = (median(real), median(dummy));
+        let ratio = dummy.as_secs_f64() / real.as_secs_f64();
+        rounds.push(format!("dummy {dummy:?} / real {real:?} = {ratio:.2}"));
+        if (0.5..=2.0).contains(&ratio) {
+            return;
+        }
     }
-    let (real, dummy) = (median(real), median(dummy));
-    let ratio = dummy.as_secs_f64() / real.as_secs_f64();
-    assert!(
-        (0.5..=2.0).contains(&ratio),
-        "dummy {dummy:?} vs real {real:?}"
-    );
+    panic!("verify_dummy and verify take different times: {rounds:?}");
 }
 
 #[tokio::test]
@@ -334,7 +342,7 @@ async fn a_full_queue_fails_fast_with_busy() {
 #[tokio::test]
 async fn hashing_does_not_block_the_callers_async_thread() {
     // A current-thread runtime: if hashing ran here, the ticker could not tick meanwhile.
-    let pool = PasswordPool::start(cheap().memory_kib(8192).iterations(2), 1, 16).unwrap();
+    let pool = PasswordPool::start(cheap().memory_kib(16_384).iterations(2), 1, 16).unwrap();
     let ticks = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let ticker = tokio::spawn({
@@ -353,9 +361,9 @@ async fn hashing_does_not_block_the_callers_async_thread() {
     ticker.await.unwrap();
     assert!(hashes.iter().all(Result::is_ok));
     let ticks = ticks.load(Ordering::Relaxed);
-    // Each tick is ≥ 1 ms; at least a quarter of the time must have been available to it.
-    let expected = (elapsed.as_millis() as usize / 4).max(5);
-    assert!(ticks >= expected, "{ticks} ticks in {elapsed:?}");
+    // Blocking hashes would leave the ticker (almost) no turn until all 8 are done; running on
+    // the pool it ticks about every 1-2 ms (≈ 45 times here, ~10 is a loaded machine's floor).
+    assert!(ticks >= 10, "{ticks} ticks in {elapsed:?}");
 }
 
 #[tokio::test]

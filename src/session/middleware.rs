@@ -155,10 +155,23 @@ impl Shared {
     /// Loads the session named by the request's cookie.
     async fn load(&self, req: &ServiceRequest) -> Result<(SessionInner, CookieAction), Error> {
         let mut inner = SessionInner::default();
-        let Some(cookie) = req.cookie(&self.settings.cookie_name) else {
+        let name = &self.settings.cookie_name;
+        let cookies = req.cookies().map(|c| c.clone()).unwrap_or_default();
+        let mut values = cookies
+            .iter()
+            .filter(|c| c.name() == name)
+            .map(|c| c.value());
+        let Some(value) = values.next() else {
             return Ok((inner, CookieAction::None));
         };
-        let verified = match self.signer.verify(cookie.value()) {
+        // Two different session cookies (a planted one beside the real one): ambiguous, so
+        // no session at all, deterministically.
+        if values.any(|v| v != value) {
+            let ev = service_event(req, "session.cookie.invalid").detail("reason", "duplicate");
+            self.audit.emit_throttled(ev, INVALID_COOKIE_WINDOW);
+            return Ok((inner, CookieAction::Remove));
+        }
+        let verified = match self.signer.verify(value) {
             Ok(v) => v,
             Err(e) => {
                 let ev = service_event(req, "session.cookie.invalid").detail("reason", e.reason());
@@ -181,6 +194,20 @@ impl Shared {
                 let ev = service_event(req, reason.event_name())
                     .detail("session", verified.token.id().short());
                 self.audit.emit(ev);
+                Ok((inner, CookieAction::Remove))
+            }
+            Lookup::VersionMismatch {
+                user_id,
+                stored,
+                current,
+            } => {
+                self.audit.emit(
+                    service_event(req, "auth.session.version_mismatch")
+                        .user_id(&user_id)
+                        .detail("session", verified.token.id().short())
+                        .detail("stored", stored.to_string())
+                        .detail("expected", current.to_string()),
+                );
                 Ok((inner, CookieAction::Remove))
             }
             // Revoked, swept, or from another deployment: no session, and clear the cookie.
@@ -216,6 +243,12 @@ impl Shared {
         }
         match id {
             None if state.changes.is_empty() => {}
+            // Changes that leave an empty, anonymous record (a clear, a remove) cost nothing.
+            None if {
+                let mut scratch = crate::actors::session::SessionRecord::new(0);
+                scratch.apply(&state.changes, 0);
+                scratch.data.is_empty() && scratch.user_id.is_none()
+            } => {}
             None => {
                 let (token, entry) = self.sessions.create(&state.changes).await?;
                 let mut ev = event("session.created").detail("session", token.id().short());

@@ -160,8 +160,11 @@ impl Session {
     pub fn clear(&self) {
         let mut s = self.0.borrow_mut();
         s.accessed = true;
+        let had = !s.data().is_empty() || s.entry.is_some();
         s.data().clear();
-        s.changes.push(Change::Clear);
+        if had {
+            s.changes.push(Change::Clear);
+        }
     }
 
     /// Issues a new token for this session after the handler: same data, and the old token

@@ -19,8 +19,10 @@ fn kid(cookie: &str) -> &str {
 async fn sessions_survive_a_restart_with_their_data() {
     let dir = tempfile::tempdir().unwrap();
     let clock = manual_clock();
+    // No periodic fold during the test: it folds explicitly.
+    let no_timer = |raw: &mut warden::config::RawConfig| raw.session.touch_interval_ms = 600_000;
     let (anon, alice) = {
-        let w = test_warden(dir.path(), &clock, |_| {});
+        let w = test_warden(dir.path(), &clock, no_timer);
         let app = app!(w);
         let anon = new_session!(&app, "theme", "dark");
         let r = send!(&app, post("/login/alice"));
@@ -39,7 +41,7 @@ async fn sessions_survive_a_restart_with_their_data() {
         (anon, alice)
     };
 
-    let w = test_warden(dir.path(), &clock, |_| {});
+    let w = test_warden(dir.path(), &clock, no_timer);
     let app = app!(w);
     let r = send!(&app, with_session(get("/get/theme"), &anon));
     assert_eq!(r.body, "dark");

@@ -177,14 +177,16 @@ async fn destroy_all_for_user_kills_only_that_users_sessions() {
     w.shutdown().await;
 }
 
-/// A login handler that reads the user's session version, then waits (as a real one would
-/// while it verifies a password hash) before it marks the session authenticated.
+/// Lets a test hold a handler at one point: the handler signals `reached`, then waits for
+/// `release`.
 #[derive(Default)]
 struct Gate {
-    version_read: Notify,
+    reached: Notify,
     release: Notify,
 }
 
+/// A login handler that reads the user's session version, then waits (as a real one would
+/// while it verifies a password hash) before it marks the session authenticated.
 async fn slow_login(
     session: Session,
     user: web::Path<String>,
@@ -192,7 +194,7 @@ async fn slow_login(
     gate: web::Data<Arc<Gate>>,
 ) -> Result<HttpResponse, warden::Error> {
     let version = warden.runtime().sessions().user_version(&user).await?;
-    gate.version_read.notify_one();
+    gate.reached.notify_one();
     gate.release.notified().await;
     session.mark_authenticated(user.as_str(), version);
     Ok(HttpResponse::Ok().body("logged in"))
@@ -219,7 +221,7 @@ async fn a_login_racing_a_version_bump_does_not_survive_it() {
 
     let login = actix_web::test::call_service(&app, post("/slow-login/alice").to_request());
     let bump = async {
-        gate.version_read.notified().await;
+        gate.reached.notified().await;
         let v = w
             .runtime()
             .sessions()
@@ -265,7 +267,7 @@ async fn slow_write(
     gate: web::Data<Arc<Gate>>,
 ) -> Result<HttpResponse, warden::Error> {
     let before: Option<String> = session.get("k")?;
-    gate.version_read.notify_one();
+    gate.reached.notify_one();
     gate.release.notified().await;
     session.insert("late", "write")?;
     Ok(HttpResponse::Ok().body(before.unwrap_or_default()))
@@ -295,7 +297,7 @@ async fn a_request_in_flight_during_a_purge_does_not_resurrect_the_session() {
         with_session(post("/slow-write"), &cookie).to_request(),
     );
     let logout = async {
-        gate.version_read.notified().await;
+        gate.reached.notified().await;
         let r = send!(&app, with_session(post("/purge"), &cookie));
         assert_removal(&r);
         gate.release.notify_one();

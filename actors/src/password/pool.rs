@@ -311,25 +311,25 @@ fn work(mut engine: Engine, jobs: &Mutex<Receiver<Job>>, shared: &Shared) {
         let next = jobs.lock().recv();
         let Ok(job) = next else { break };
         shared.queued.fetch_sub(1, Ordering::Relaxed);
-        match catch_unwind(AssertUnwindSafe(|| run(&mut engine, shared, job))) {
-            Ok(true) => {
-                shared.completed.fetch_add(1, Ordering::Relaxed);
-            }
-            Ok(false) => {}
-            // The reply sender was dropped: the caller gets `Stopped`.
-            Err(_) => tracing::error!("a password hashing job panicked"),
+        // On a panic the reply sender is dropped and the caller gets `Stopped`.
+        if catch_unwind(AssertUnwindSafe(|| run(&mut engine, shared, job))).is_err() {
+            tracing::error!("a password hashing job panicked");
         }
     }
 }
 
-/// Runs one job unless its caller has gone away; returns whether it ran.
-fn run(engine: &mut Engine, shared: &Shared, job: Job) -> bool {
+/// Runs one job unless its caller has gone away. `completed` is counted before the reply is
+/// sent, so a caller that got its answer sees it in [`PasswordPool::stats`].
+fn run(engine: &mut Engine, shared: &Shared, job: Job) {
+    let done = || shared.completed.fetch_add(1, Ordering::Relaxed);
     match job {
         Job::Hash { password, reply } => {
             if reply.is_closed() {
-                return false;
+                return;
             }
-            let _ = reply.send(engine.hash(password.expose_secret().as_bytes()));
+            let phc = engine.hash(password.expose_secret().as_bytes());
+            done();
+            let _ = reply.send(phc);
         }
         Job::Verify {
             password,
@@ -337,14 +337,15 @@ fn run(engine: &mut Engine, shared: &Shared, job: Job) -> bool {
             reply,
         } => {
             if reply.is_closed() {
-                return false;
+                return;
             }
             let phc = match &stored {
                 Stored::Phc(phc) => phc,
                 Stored::Dummy => shared.dummy.as_str(),
             };
-            let _ = reply.send(engine.verify(password.expose_secret().as_bytes(), phc));
+            let outcome = engine.verify(password.expose_secret().as_bytes(), phc);
+            done();
+            let _ = reply.send(outcome);
         }
     }
-    true
 }

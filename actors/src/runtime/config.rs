@@ -2,7 +2,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use crate::session::SessionPolicy;
+use crate::{session::SessionPolicy, tokens::TokenPolicy};
 
 /// Settings for [`Runtime::start`](crate::Runtime::start).
 ///
@@ -33,6 +33,8 @@ pub struct RuntimeConfig {
     pub audit: AuditConfig,
     /// Session timeouts, shards and limits.
     pub session: SessionPolicy,
+    /// API and password-reset token settings.
+    pub tokens: TokenPolicy,
 }
 
 impl Default for RuntimeConfig {
@@ -44,6 +46,7 @@ impl Default for RuntimeConfig {
             store: StoreConfig::default(),
             audit: AuditConfig::default(),
             session: SessionPolicy::default(),
+            tokens: TokenPolicy::default(),
         }
     }
 }
@@ -53,6 +56,13 @@ impl RuntimeConfig {
     #[must_use]
     pub fn with_session(mut self, s: SessionPolicy) -> Self {
         self.session = s;
+        self
+    }
+
+    /// Replaces the token policy.
+    #[must_use]
+    pub fn with_tokens(mut self, t: TokenPolicy) -> Self {
+        self.tokens = t;
         self
     }
 
@@ -96,6 +106,11 @@ impl RuntimeConfigBuilder {
     /// Session policy. Default: [`SessionPolicy::default`].
     pub fn session(mut self, s: SessionPolicy) -> Self {
         self.0.session = s;
+        self
+    }
+    /// Token policy. Default: [`TokenPolicy::default`].
+    pub fn tokens(mut self, t: TokenPolicy) -> Self {
+        self.0.tokens = t;
         self
     }
     /// Finish.

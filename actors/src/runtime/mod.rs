@@ -25,6 +25,7 @@ use crate::{
     },
     clock::{SharedClock, SystemClock},
     session::{AliveGuard, SessionHandle, SessionShard, SessionView},
+    tokens::{start_tokens, TokenHandle},
     store::{SledStore, Store},
     sweeper::{SweepNow, SweeperActor, SweeperPing, NAME as SWEEPER},
     ActorError, StoreError,
@@ -116,6 +117,7 @@ struct Inner {
     store: Arc<SledStore>,
     audit: AuditHandle,
     sessions: SessionHandle,
+    tokens: TokenHandle,
     sweeper: Addr<SweeperActor>,
     arbiters: Mutex<Vec<Arbiter>>,
     stopped: AtomicBool,
@@ -173,6 +175,9 @@ fn check(cfg: &RuntimeConfig) -> Result<(), StartError> {
     }
     if cfg.session.touch_interval.is_zero() {
         return bad("session.touch_interval_ms", "must be greater than 0");
+    }
+    if cfg.tokens.reset_ttl.is_zero() {
+        return bad("auth.reset_token_ttl_secs", "must be greater than 0");
     }
     if cfg.audit.subscriber_queue == 0 {
         return bad("audit.subscriber_queue", "must be greater than 0");
@@ -275,6 +280,14 @@ impl Runtime {
             cfg.ask_timeout,
         );
 
+        let tokens = start_tokens(
+            dyn_store.clone(),
+            clock.clone(),
+            cfg.tokens.clone(),
+            cap,
+            cfg.ask_timeout,
+        );
+
         let sweeper_actor = SweeperActor {
             store: dyn_store,
             clock: clock.clone(),
@@ -296,6 +309,7 @@ impl Runtime {
                 audit,
                 sweeper,
                 sessions,
+                tokens,
                 arbiters: Mutex::new({
                     arbiters.push(sweeper_arbiter);
                     arbiters
@@ -313,6 +327,11 @@ impl Runtime {
     /// The session actor.
     pub fn sessions(&self) -> &SessionHandle {
         &self.inner.sessions
+    }
+
+    /// The token actor (API and password-reset tokens).
+    pub fn tokens(&self) -> &TokenHandle {
+        &self.inner.tokens
     }
 
     /// The store (for actors started by later layers and for operator tools).
@@ -371,6 +390,7 @@ impl Runtime {
             tracing::warn!(error = %e, "session touches not folded at shutdown");
         }
         let audit = self.inner.audit.shutdown().await;
+        self.inner.tokens.shutdown().await;
         let close = self.inner.store.close();
         let arbiters: Vec<Arbiter> = self
             .inner

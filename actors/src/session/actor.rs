@@ -336,8 +336,14 @@ impl SessionShard {
         for (id, e) in entries {
             let r = e.record();
             if self.policy.check(r.created_at, e.last_seen(), now).is_err() {
-                // Expired: out of the view; the store record expires through the index.
-                self.view.sessions.write().remove(&id);
+                // Expired. Kept in the view for one more idle period, so that the next request
+                // presenting it is told why (an `Expired` lookup and its audit event), then
+                // evicted; the store record leaves through the expiry index.
+                let expired_at = self.policy.expires_at(r.created_at, e.last_seen());
+                let grace = u64::try_from(self.policy.idle_timeout.as_millis()).unwrap_or(u64::MAX);
+                if now >= expired_at.saturating_add(grace) {
+                    self.view.sessions.write().remove(&id);
+                }
                 continue;
             }
             if let Some(ls) = e.needs_fold() {

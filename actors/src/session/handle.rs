@@ -23,6 +23,16 @@ pub enum Lookup {
     Missing,
     /// The session existed but timed out; it is being removed.
     Expired(ExpiryReason),
+    /// The session was authenticated at an older session version of its user (a password
+    /// change, reset or account event happened since); it is being removed.
+    VersionMismatch {
+        /// The session's user.
+        user_id: String,
+        /// The version recorded in the session.
+        stored: u64,
+        /// The user's current version.
+        current: u64,
+    },
 }
 
 /// What [`SessionHandle::rotate`] did.
@@ -115,6 +125,25 @@ impl SessionHandle {
             .check(entry.record().created_at, entry.last_seen(), now)
         {
             Ok(()) => {
+                // A stale version (known to the view without a message) revokes the session.
+                if let Some(user) = &entry.record().user_id {
+                    let stored = entry.record().session_version.unwrap_or(0);
+                    let current = self
+                        .view
+                        .version_part(user)
+                        .versions
+                        .read()
+                        .get(user)
+                        .copied();
+                    if let Some(current) = current.filter(|c| *c > stored) {
+                        let _ = self.shard(id).try_send(Destroy(*id));
+                        return Lookup::VersionMismatch {
+                            user_id: user.clone(),
+                            stored,
+                            current,
+                        };
+                    }
+                }
                 entry.touch(now);
                 Lookup::Active(entry)
             }

@@ -68,6 +68,12 @@ impl SessionRecord {
                     user_id,
                     session_version,
                 } => {
+                    // Another user's login on this browser inherits nothing of the previous
+                    // user's session (Django's flush-on-different-user, Spring's new session).
+                    if self.user_id.as_ref().is_some_and(|u| u != user_id) {
+                        self.data.clear();
+                        self.csrf_secret = None;
+                    }
                     self.user_id = Some(user_id.clone());
                     self.authenticated_at = Some(now);
                     self.session_version = Some(*session_version);
