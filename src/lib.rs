@@ -75,6 +75,7 @@
 pub use warden_actors as actors;
 
 pub mod audit;
+pub mod auth;
 pub mod client_ip;
 pub mod config;
 mod error;

@@ -57,8 +57,8 @@ pub use self::{
     clock::{Clock, ManualClock, SharedClock, SystemClock},
     error::{ActorError, StoreError},
     runtime::{
-        AuditConfig, Runtime, RuntimeBuilder, RuntimeConfig, RuntimeConfigBuilder, StartError,
-        StoreConfig,
+        AuditConfig, PasswordSettings, Runtime, RuntimeBuilder, RuntimeConfig,
+        RuntimeConfigBuilder, StartError, StoreConfig,
     },
     sweeper::SweepNow,
 };

@@ -209,33 +209,37 @@ async fn length_policy() {
 }
 
 #[tokio::test]
-async fn verify_dummy_costs_about_as_much_as_a_real_verify() {
+async fn verify_dummy_and_malformed_hashes_cost_about_as_much_as_a_real_verify() {
     // Cheap, but enough work (12 MiB, t=1: ~4 ms) that neither thread wake-ups nor a scheduler
     // time slice on a loaded machine dominates.
     let pool = PasswordPool::start(cheap().memory_kib(12_288), 1, 8).unwrap();
     let phc = pool.hash(PW).await.unwrap();
     // Medians of 31 interleaved runs each. A machine saturated by other work can skew one
-    // round, so up to 3 rounds are measured; a dummy that skipped the argon2 work would be
-    // ~20× faster in every round.
+    // round, so up to 3 rounds are measured; skipping the argon2 work would be ~20× faster.
     let mut rounds = Vec::new();
     for _ in 0..3 {
-        let (mut real, mut dummy) = (Vec::new(), Vec::new());
+        let mut times: [Vec<Duration>; 3] = Default::default();
         for _ in 0..31 {
             let started = Instant::now();
             assert!(!pool.verify("wrong password", &phc).await.unwrap().valid);
-            real.push(started.elapsed());
+            times[0].push(started.elapsed());
             let started = Instant::now();
             pool.verify_dummy("wrong password").await.unwrap();
-            dummy.push(started.elapsed());
+            times[1].push(started.elapsed());
+            let started = Instant::now();
+            assert!(!pool.verify("wrong password", "").await.unwrap().valid);
+            times[2].push(started.elapsed());
         }
-        let (real, dummy) = (median(real), median(dummy));
-        let ratio = dummy.as_secs_f64() / real.as_secs_f64();
-        rounds.push(format!("dummy {dummy:?} / real {real:?} = {ratio:.2}"));
-        if (0.5..=2.0).contains(&ratio) {
+        let [real, dummy, malformed] = times.map(median);
+        let ratios = [dummy, malformed].map(|t| t.as_secs_f64() / real.as_secs_f64());
+        rounds.push(format!(
+            "real {real:?}, dummy {dummy:?}, malformed {malformed:?}"
+        ));
+        if ratios.iter().all(|r| (0.5..=2.0).contains(r)) {
             return;
         }
     }
-    panic!("verify_dummy and verify take different times: {rounds:?}");
+    panic!("verify, verify_dummy and a malformed hash take different times: {rounds:?}");
 }
 
 #[tokio::test]
@@ -393,11 +397,13 @@ fn secrets_are_never_printed() {
 }
 
 #[test]
-fn the_api_works_without_an_async_runtime_context_for_start() {
-    // `start` is synchronous; the futures run on any executor (here actix's).
+fn the_futures_run_on_any_executor_and_are_send() {
+    // `start` is synchronous; the futures run on actix's runtime as well as on spawned tasks.
     let pool = PasswordPool::start(cheap(), 1, 4).unwrap();
     actix_rt::System::new().block_on(async move {
         let phc = pool.hash(PW).await.unwrap();
         assert!(pool.verify(PW, &phc).await.unwrap().valid);
+        let spawned = tokio::spawn(async move { pool.verify(PW, &phc).await });
+        assert!(spawned.await.unwrap().unwrap().valid);
     });
 }

@@ -123,14 +123,14 @@ impl Shared {
                 }
             };
         }
-        let session = req
-            .extensions()
-            .get::<Session>()
-            .cloned()
-            .ok_or(Error::MissingMiddleware {
-                missing: "SessionMiddleware",
-                required_by: "AuthMiddleware",
-            })?;
+        let session =
+            req.extensions()
+                .get::<Session>()
+                .cloned()
+                .ok_or(Error::MissingMiddleware {
+                    missing: "SessionMiddleware",
+                    required_by: "AuthMiddleware",
+                })?;
         let Some(entry) = session.entry() else {
             return Ok(ctx);
         };

@@ -49,7 +49,13 @@ mod tests {
 
     #[test]
     fn accepts_local_paths() {
-        for ok in ["/", "/dashboard", "/notes/1?x=%20y", "/a/b#frag", "/caf%C3%A9"] {
+        for ok in [
+            "/",
+            "/dashboard",
+            "/notes/1?x=%20y",
+            "/a/b#frag",
+            "/caf%C3%A9",
+        ] {
             assert!(is_safe_url(ok), "{ok}");
         }
     }

@@ -37,7 +37,11 @@ impl fmt::Debug for User {
 
 impl User {
     /// A user without permissions.
-    pub fn new(id: impl Into<String>, login: impl Into<String>, password_hash: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        login: impl Into<String>,
+        password_hash: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             login: login.into(),

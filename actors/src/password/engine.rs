@@ -170,9 +170,8 @@ impl Engine {
     /// Hashes `password` with a fresh 16-byte salt from the OS random generator; returns the PHC
     /// string `$argon2id$v=19$m=..,t=..,p=..$salt$hash`.
     pub(crate) fn hash(&mut self, password: &[u8]) -> Result<String, PasswordError> {
-        let salt = argon2::password_hash::try_generate_salt()
+        let salt: [u8; SALT_LEN] = argon2::password_hash::try_generate_salt()
             .map_err(|e| PasswordError::Hash(format!("OS random generator failed: {e}")))?;
-        debug_assert_eq!(salt.len(), SALT_LEN);
         let mut out = [0u8; argon2::Params::DEFAULT_OUTPUT_LEN];
         let target = self.target.clone();
         self.compute(Version::V0x13, &target, password, &salt, &mut out)?;
@@ -186,18 +185,32 @@ impl Engine {
         Ok(phc.to_string())
     }
 
-    /// Verifies `password` against `phc`. Unusable strings (malformed, not argon2id, over the
-    /// [`VerifyLimits`]) are `valid: false` without running argon2. `needs_rehash` is only set
-    /// on a valid match.
-    pub(crate) fn verify(&mut self, password: &[u8], phc: &str) -> Verification {
-        let parsed = match parse(phc) {
-            Ok(parsed) if self.limits.allows(&parsed.params) => parsed,
-            Ok(_) => return unusable(Unusable::OverLimits),
-            Err(why) => return unusable(why),
-        };
+    /// Verifies `password` against `phc`; `needs_rehash` is only set on a valid match.
+    ///
+    /// An unusable `phc` (malformed, not argon2id, over the [`VerifyLimits`]) is logged (without
+    /// its text) and answered `valid: false` after the same argon2 work against `dummy`, so that
+    /// an account without a usable hash cannot be told apart by timing.
+    pub(crate) fn verify(&mut self, password: &[u8], phc: &str, dummy: &str) -> Verification {
+        match parse(phc) {
+            Ok(parsed) if self.limits.allows(&parsed.params) => self.check(password, &parsed),
+            Ok(_) => self.spend(password, Unusable::OverLimits, dummy),
+            Err(why) => self.spend(password, why, dummy),
+        }
+    }
+
+    /// The work of a verification against `dummy`, then `INVALID`.
+    fn spend(&mut self, password: &[u8], why: Unusable, dummy: &str) -> Verification {
+        log_unusable(why);
+        if let Ok(parsed) = parse(dummy) {
+            let _ = self.check(password, &parsed);
+        }
+        Verification::INVALID
+    }
+
+    fn check(&mut self, password: &[u8], parsed: &Parsed) -> Verification {
         let mut out = [0u8; Output::MAX_LENGTH];
         let Some(out) = out.get_mut(..parsed.expected.len()) else {
-            return unusable(Unusable::Params);
+            return Verification::INVALID;
         };
         if let Err(e) = self.compute(parsed.version, &parsed.params, password, &parsed.salt, out) {
             tracing::warn!(error = %e, "password verification could not run argon2");
@@ -206,13 +219,12 @@ impl Engine {
         let valid: bool = out.ct_eq(parsed.expected.as_bytes()).into();
         Verification {
             valid,
-            needs_rehash: valid && differs(&parsed, &self.target),
+            needs_rehash: valid && differs(parsed, &self.target),
         }
     }
 }
 
-/// Logs why a stored hash cannot be used (never the hash or the password) and answers invalid.
-pub(crate) fn unusable(why: Unusable) -> Verification {
+/// Logs why a stored hash cannot be used, never the hash or the password.
+pub(crate) fn log_unusable(why: Unusable) {
     tracing::warn!(reason = ?why, "stored password hash is unusable; treated as invalid");
-    Verification::INVALID
 }

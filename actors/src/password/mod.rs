@@ -9,9 +9,9 @@
 //!
 //! - [`PasswordPool::hash`]: a PHC string `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>` with a
 //!   16-byte salt from the OS random generator;
-//! - [`PasswordPool::verify`]: [`Verification`] `{ valid, needs_rehash }`; a malformed stored
-//!   hash is just invalid; `needs_rehash` says the stored parameters differ from the pool's, so
-//!   the caller stores a fresh hash after a successful login;
+//! - [`PasswordPool::verify`]: [`Verification`] `{ valid, needs_rehash }`; `needs_rehash` says
+//!   the stored parameters differ from the pool's, so the caller stores a fresh hash after a
+//!   successful login; a malformed stored hash is invalid (after the same work, never a panic);
 //! - [`PasswordPool::verify_dummy`]: the same work against a dummy hash, for unknown users and
 //!   locked accounts, so that timing does not reveal them;
 //! - [`PasswordPool::check_policy`]: length only (8 to 1024 bytes by default); `hash` refuses

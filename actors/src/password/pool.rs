@@ -211,10 +211,12 @@ impl PasswordPool {
 
     /// Verifies a password against a stored PHC string on the pool.
     ///
-    /// Answers [`Verification::INVALID`] without argon2 work for a password over `max_len` (its
-    /// length is known to the sender anyway) and for a malformed or unusable stored hash: not
-    /// argon2id, or parameters far above the pool's (over 4× its memory or passes and over
-    /// 256 MiB / 16 passes / 16 lanes). `min_len` is not applied: older passwords still verify.
+    /// Answers [`Verification::INVALID`] at once, without argon2 work, for a password over
+    /// `max_len` (its length is known to the sender anyway). A malformed or unusable stored hash
+    /// (not argon2id; parameters over 4× the pool's memory or passes and over 256 MiB / 16
+    /// passes / 16 lanes) is logged without its text and answered `INVALID` after the work of
+    /// [`verify_dummy`](Self::verify_dummy), so an account without a usable hash costs the same
+    /// time as a wrong password. `min_len` is not applied: older passwords still verify.
     ///
     /// # Errors
     /// [`PasswordError::Busy`] (queue full, at once), [`PasswordError::Stopped`].
@@ -223,7 +225,11 @@ impl PasswordPool {
             return Ok(Verification::INVALID);
         }
         if phc.len() > MAX_PHC_LEN {
-            return Ok(engine::unusable(Unusable::TooLong));
+            engine::log_unusable(Unusable::TooLong);
+            return self
+                .run_verify(password, Stored::Dummy)
+                .await
+                .map(|_| Verification::INVALID);
         }
         self.run_verify(password, Stored::Phc(phc.into())).await
     }
@@ -339,11 +345,12 @@ fn run(engine: &mut Engine, shared: &Shared, job: Job) {
             if reply.is_closed() {
                 return;
             }
+            let dummy = shared.dummy.as_str();
             let phc = match &stored {
                 Stored::Phc(phc) => phc,
-                Stored::Dummy => shared.dummy.as_str(),
+                Stored::Dummy => dummy,
             };
-            let outcome = engine.verify(password.expose_secret().as_bytes(), phc);
+            let outcome = engine.verify(password.expose_secret().as_bytes(), phc, dummy);
             done();
             let _ = reply.send(outcome);
         }

@@ -2,7 +2,11 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use crate::{session::SessionPolicy, tokens::TokenPolicy};
+use crate::{
+    password::{default_threads, PasswordParams, DEFAULT_QUEUE},
+    session::SessionPolicy,
+    tokens::TokenPolicy,
+};
 
 /// Settings for [`Runtime::start`](crate::Runtime::start).
 ///
@@ -35,6 +39,52 @@ pub struct RuntimeConfig {
     pub session: SessionPolicy,
     /// API and password-reset token settings.
     pub tokens: TokenPolicy,
+    /// Password hashing parameters and pool size.
+    pub passwords: PasswordSettings,
+}
+
+/// Password hashing settings: argon2id parameters and the bounded pool that runs them.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PasswordSettings {
+    /// argon2id parameters and length policy. Default: the OWASP floor (19 MiB, t=2, p=1).
+    pub params: PasswordParams,
+    /// Hashing threads. Default: available parallelism.
+    pub threads: usize,
+    /// Jobs that may wait; beyond this callers get a fast "busy". Default: 64.
+    pub queue: usize,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        Self {
+            params: PasswordParams::default(),
+            threads: default_threads(),
+            queue: DEFAULT_QUEUE,
+        }
+    }
+}
+
+impl PasswordSettings {
+    /// Settings with these parameters and the default pool size.
+    pub fn new(params: PasswordParams) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+    /// Sets the number of hashing threads.
+    #[must_use]
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n;
+        self
+    }
+    /// Sets the queue length.
+    #[must_use]
+    pub fn queue(mut self, n: usize) -> Self {
+        self.queue = n;
+        self
+    }
 }
 
 impl Default for RuntimeConfig {
@@ -47,6 +97,7 @@ impl Default for RuntimeConfig {
             audit: AuditConfig::default(),
             session: SessionPolicy::default(),
             tokens: TokenPolicy::default(),
+            passwords: PasswordSettings::default(),
         }
     }
 }
@@ -56,6 +107,13 @@ impl RuntimeConfig {
     #[must_use]
     pub fn with_session(mut self, s: SessionPolicy) -> Self {
         self.session = s;
+        self
+    }
+
+    /// Replaces the password settings.
+    #[must_use]
+    pub fn with_passwords(mut self, p: PasswordSettings) -> Self {
+        self.passwords = p;
         self
     }
 
@@ -106,6 +164,11 @@ impl RuntimeConfigBuilder {
     /// Session policy. Default: [`SessionPolicy::default`].
     pub fn session(mut self, s: SessionPolicy) -> Self {
         self.0.session = s;
+        self
+    }
+    /// Password settings. Default: [`PasswordSettings::default`].
+    pub fn passwords(mut self, p: PasswordSettings) -> Self {
+        self.0.passwords = p;
         self
     }
     /// Token policy. Default: [`TokenPolicy::default`].

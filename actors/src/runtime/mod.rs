@@ -17,17 +17,20 @@ use std::{
 
 use actix::{Addr, Arbiter, Supervisor, System};
 
-pub use self::config::{AuditConfig, RuntimeConfig, RuntimeConfigBuilder, StoreConfig};
+pub use self::config::{
+    AuditConfig, PasswordSettings, RuntimeConfig, RuntimeConfigBuilder, StoreConfig,
+};
 use self::supervise::ask;
 use crate::{
     audit::{
         AuditActor, AuditHandle, AuditSink, JsonLinesSink, SharedCounters, SinkWorker, TracingSink,
     },
     clock::{SharedClock, SystemClock},
+    password::PasswordPool,
     session::{AliveGuard, SessionHandle, SessionShard, SessionView},
-    tokens::{start_tokens, TokenHandle},
     store::{SledStore, Store},
     sweeper::{SweepNow, SweeperActor, SweeperPing, NAME as SWEEPER},
+    tokens::{start_tokens, TokenHandle},
     ActorError, StoreError,
 };
 
@@ -45,6 +48,10 @@ pub enum StartError {
     /// A sink could not be opened or its thread started.
     #[error("cannot start audit sink: {0}")]
     Sink(String),
+    /// The password hashing pool could not start (parameters below the OWASP floor, a thread
+    /// that cannot be spawned).
+    #[error("cannot start the password hashing pool: {0}")]
+    Passwords(#[from] crate::password::PasswordError),
     /// A setting is unusable.
     #[error("invalid runtime setting `{key}`: {reason}")]
     Invalid {
@@ -118,6 +125,7 @@ struct Inner {
     audit: AuditHandle,
     sessions: SessionHandle,
     tokens: TokenHandle,
+    passwords: PasswordPool,
     sweeper: Addr<SweeperActor>,
     arbiters: Mutex<Vec<Arbiter>>,
     stopped: AtomicBool,
@@ -212,6 +220,11 @@ impl Runtime {
             None => SledStore::temporary(&cfg.store, clock.clone())?,
         });
         let dyn_store: Arc<dyn Store> = store.clone();
+        let passwords = PasswordPool::start(
+            cfg.passwords.params.clone(),
+            cfg.passwords.threads,
+            cfg.passwords.queue,
+        )?;
 
         let mut sinks: Vec<Box<dyn AuditSink>> = Vec::new();
         if cfg.audit.tracing_sink {
@@ -310,6 +323,7 @@ impl Runtime {
                 sweeper,
                 sessions,
                 tokens,
+                passwords,
                 arbiters: Mutex::new({
                     arbiters.push(sweeper_arbiter);
                     arbiters
@@ -332,6 +346,11 @@ impl Runtime {
     /// The token actor (API and password-reset tokens).
     pub fn tokens(&self) -> &TokenHandle {
         &self.inner.tokens
+    }
+
+    /// The argon2id hashing pool.
+    pub fn passwords(&self) -> &PasswordPool {
+        &self.inner.passwords
     }
 
     /// The store (for actors started by later layers and for operator tools).
