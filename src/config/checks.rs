@@ -199,6 +199,70 @@ pub(crate) fn header_name(name: &str) -> Result<String, String> {
     Ok(name.to_ascii_lowercase())
 }
 
+/// An authentication scheme (`Bearer`): a non-empty RFC 7230 token, kept as written.
+pub(crate) fn auth_scheme(scheme: &str) -> Result<(), String> {
+    if scheme.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    if let Some(c) = scheme.chars().find(|&c| !is_tchar(c)) {
+        return Err(format!(
+            "`{}` is not a valid authentication scheme (character {c:?} is not allowed; \
+             letters, digits and !#$%&'*+-.^_`|~ only)",
+            scheme.escape_default()
+        ));
+    }
+    Ok(())
+}
+
+/// A same-site redirect target: a path starting with a single `/`, printable ASCII without `\`,
+/// and without a query or fragment (the caller appends `?next=`).
+pub(crate) fn local_path(path: &str) -> Result<(), String> {
+    let shown = path.escape_default();
+    if path.is_empty() {
+        return Err("must not be empty (a local path such as `/login`)".to_owned());
+    }
+    if let Some(c) = path.chars().find(|&c| !c.is_ascii_graphic()) {
+        return Err(format!(
+            "`{shown}` contains the character {c:?}; a local path must not contain whitespace, \
+             control or non-ASCII characters (percent-encode them)"
+        ));
+    }
+    if !path.starts_with('/') {
+        let has_scheme = path.split_once(':').is_some_and(|(scheme, _)| {
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        return Err(if has_scheme {
+            format!(
+                "`{shown}` must be a local path starting with `/`, not an absolute URL with a \
+                 scheme (redirects must stay on this site)"
+            )
+        } else {
+            format!("`{shown}` must be a local path starting with `/`")
+        });
+    }
+    if path.contains('\\') {
+        return Err(format!(
+            "`{shown}` must not contain `\\` (browsers read it as `/`, so `/\\host` would \
+             redirect to another site)"
+        ));
+    }
+    if path.starts_with("//") {
+        return Err(format!(
+            "`{shown}` must not start with `//` (a protocol-relative URL pointing at another \
+             host)"
+        ));
+    }
+    if path.contains(['?', '#']) {
+        return Err(format!(
+            "`{shown}` must be a path without a query or fragment (`?next=` is appended to it)"
+        ));
+    }
+    Ok(())
+}
+
 /// RFC 7230 `tchar`.
 fn is_tchar(c: char) -> bool {
     c.is_ascii_alphanumeric()

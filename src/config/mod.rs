@@ -42,9 +42,9 @@ pub use self::{
     error::{ConfigError, KeyError},
     loader::{ConfigLoader, DEFAULT_CONFIG_FILE},
     raw::{
-        Profile, RawAudit, RawConfig, RawProxy, RawRuntime, RawSecrets, RawServer, RawSession,
-        RawStore, SameSite,
+        Profile, RawAudit, RawAuth, RawConfig, RawPasswords, RawProxy, RawRuntime, RawSecrets,
+        RawServer, RawSession, RawStore, SameSite,
     },
     secret::{SecretKeys, MIN_SECRET_LEN},
-    settings::{Config, ProxySettings, ServerSettings, SessionSettings},
+    settings::{AuthSettings, Config, ProxySettings, ServerSettings, SessionSettings},
 };

@@ -130,6 +130,10 @@ pub struct RawConfig {
     pub audit: RawAudit,
     /// `[proxy]`.
     pub proxy: RawProxy,
+    /// `[auth]`.
+    pub auth: RawAuth,
+    /// `[passwords]`.
+    pub passwords: RawPasswords,
 }
 
 /// `[server]`: where to listen and who we are.
@@ -345,6 +349,110 @@ impl Default for RawProxy {
             forwarded_header: ForwardedHeader::XForwardedFor,
             request_id_header: "x-request-id".to_owned(),
             trust_request_id: true,
+        }
+    }
+}
+
+/// `[auth]`: how users are sent to log in, how API tokens are presented, token lifetimes.
+///
+/// ```
+/// use warden::config::RawAuth;
+///
+/// let auth = RawAuth::default();
+/// assert_eq!(auth.login_url, "/login");
+/// assert_eq!(auth.reset_token_ttl_secs, 1800);
+/// assert_eq!(auth.api_token_ttl_secs, None); // API tokens never expire by default
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawAuth {
+    /// Where anonymous browsers are redirected (with `?next=`): a local path starting with `/`,
+    /// without a query or fragment. Default `/login`.
+    pub login_url: String,
+    /// Header carrying API tokens. Default `authorization`.
+    pub bearer_header: String,
+    /// Authentication scheme of API tokens (compared case-insensitively). Default `Bearer`.
+    pub bearer_scheme: String,
+    /// Password-reset tokens expire after this many seconds (1 to 86400). Default 1800.
+    pub reset_token_ttl_secs: u64,
+    /// Live API tokens a user may hold; issuing one more revokes the oldest (1 to 1000).
+    /// Default 20.
+    pub api_tokens_per_user: usize,
+    /// Default lifetime of API tokens, in seconds. Default: unset, tokens never expire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_token_ttl_secs: Option<u64>,
+}
+
+impl Default for RawAuth {
+    fn default() -> Self {
+        Self {
+            login_url: "/login".to_owned(),
+            bearer_header: "authorization".to_owned(),
+            bearer_scheme: "Bearer".to_owned(),
+            reset_token_ttl_secs: 1800,
+            api_tokens_per_user: 20,
+            api_token_ttl_secs: None,
+        }
+    }
+}
+
+/// `[passwords]`: argon2id parameters, the password length policy and the hashing pool.
+///
+/// Parameters below the OWASP floor are always refused; there is deliberately no switch for
+/// cheap (insecure) parameters in configuration.
+///
+/// ```
+/// use warden::config::RawPasswords;
+///
+/// let p = RawPasswords::default();
+/// assert_eq!((p.memory_kib, p.iterations, p.parallelism), (19_456, 2, 1));
+/// assert_eq!((p.min_len, p.max_len), (8, 1024));
+/// assert_eq!((p.threads, p.queue), (0, 64));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawPasswords {
+    /// argon2id memory cost `m`, in KiB (19456 to 4194304). Default 19456 (19 MiB).
+    pub memory_kib: u32,
+    /// argon2id time cost `t` (at least 2). Default 2.
+    pub iterations: u32,
+    /// argon2id lanes `p` (1 to 64). Default 1.
+    pub parallelism: u32,
+    /// Shortest accepted new password, in bytes (at least 8). Default 8.
+    pub min_len: usize,
+    /// Longest accepted password, in bytes (`min_len` to 65536). Default 1024.
+    pub max_len: usize,
+    /// Hashing pool threads; 0 means the available parallelism. At most 256. Default 0.
+    pub threads: usize,
+    /// Hashing jobs that may wait; beyond this, callers get a fast "busy". Default 64.
+    pub queue: usize,
+}
+
+impl RawPasswords {
+    /// The smallest accepted `memory_kib`: the OWASP floor, 19 MiB.
+    pub const MIN_MEMORY_KIB: u32 = 19_456;
+    /// The largest accepted `memory_kib`: 4 GiB per hash (each pool thread holds this much).
+    pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+    /// The smallest accepted `iterations`: the OWASP floor.
+    pub const MIN_ITERATIONS: u32 = 2;
+    /// The largest accepted `parallelism`.
+    pub const MAX_PARALLELISM: u32 = 64;
+    /// The largest accepted `threads`.
+    pub const MAX_THREADS: usize = 256;
+}
+
+impl Default for RawPasswords {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            min_len: 8,
+            max_len: 1024,
+            threads: 0,
+            queue: 64,
         }
     }
 }

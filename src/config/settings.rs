@@ -44,8 +44,12 @@ pub struct Config {
     pub session: SessionSettings,
     /// Trusted proxies and request ids.
     pub proxy: ProxySettings,
-    /// Settings of the actor runtime (from `[runtime]`, `[store]`, `[audit]` and
-    /// `server.data_dir`).
+    /// Login redirects, bearer tokens and token lifetimes.
+    pub auth: AuthSettings,
+    /// Settings of the actor runtime (from `[runtime]`, `[store]`, `[audit]`, `[auth]`,
+    /// `[passwords]` and `server.data_dir`): `runtime.tokens` carries the token lifetimes and
+    /// limits of `[auth]`, `runtime.passwords` the argon2id parameters and pool of
+    /// `[passwords]`.
     pub runtime: RuntimeConfig,
 }
 
@@ -171,6 +175,56 @@ impl SessionSettings {
     pub const MIN_DATA_BYTES: usize = 1024;
     /// The largest accepted `session.max_data_bytes` (1 MiB).
     pub const MAX_DATA_BYTES: usize = 1024 * 1024;
+}
+
+/// `[auth]`, validated.
+///
+/// The token settings are also in [`Config::runtime`]`.tokens` (a
+/// [`TokenPolicy`](warden_actors::tokens::TokenPolicy)), which is what the token actor uses.
+///
+/// ```
+/// use std::time::Duration;
+/// use warden::ConfigLoader;
+///
+/// let config = ConfigLoader::new()
+///     .set("auth.bearer_header", "X-Api-Token")
+///     .set("auth.api_token_ttl_secs", 86_400)
+///     .load()?;
+/// let auth = &config.auth;
+/// assert_eq!(auth.login_url, "/login");
+/// assert_eq!(auth.bearer_header, "x-api-token"); // lowercased
+/// assert_eq!(auth.bearer_scheme, "Bearer");
+/// assert_eq!(auth.reset_token_ttl, Duration::from_secs(1800));
+/// assert_eq!(auth.api_tokens_per_user, 20);
+/// assert_eq!(auth.api_token_ttl, Some(Duration::from_secs(86_400)));
+/// assert_eq!(config.runtime.tokens.api_default_ttl, auth.api_token_ttl);
+/// # Ok::<(), warden::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthSettings {
+    /// Where anonymous browsers are redirected (with `?next=` appended): a local path starting
+    /// with a single `/`, printable ASCII, without a query or fragment.
+    pub login_url: String,
+    /// Header carrying API tokens, lowercase.
+    pub bearer_header: String,
+    /// Authentication scheme of API tokens, as written (compare case-insensitively).
+    pub bearer_scheme: String,
+    /// Lifetime of password-reset tokens (greater than 0, at most
+    /// [`MAX_RESET_TOKEN_TTL`](Self::MAX_RESET_TOKEN_TTL)).
+    pub reset_token_ttl: Duration,
+    /// Live API tokens a user may hold; issuing one more revokes the oldest
+    /// (`1..=`[`MAX_API_TOKENS_PER_USER`](Self::MAX_API_TOKENS_PER_USER)).
+    pub api_tokens_per_user: usize,
+    /// Lifetime of API tokens issued without an explicit one; `None` never expires.
+    pub api_token_ttl: Option<Duration>,
+}
+
+impl AuthSettings {
+    /// The longest accepted password-reset token lifetime (a day).
+    pub const MAX_RESET_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+    /// The largest accepted `auth.api_tokens_per_user`.
+    pub const MAX_API_TOKENS_PER_USER: usize = 1000;
 }
 
 /// `[proxy]`, validated.

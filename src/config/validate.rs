@@ -2,14 +2,18 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use warden_actors::{AuditConfig, RuntimeConfig, StoreConfig};
+use warden_actors::{
+    password::{default_threads, PasswordParams, MAX_PASSWORD_LEN_LIMIT, MIN_PASSWORD_LEN_FLOOR},
+    tokens::TokenPolicy,
+    AuditConfig, PasswordSettings, RuntimeConfig, StoreConfig,
+};
 
 use super::{
     checks,
     error::{ConfigError, KeyError},
-    raw::{RawConfig, RawProxy, RawServer, RawSession},
+    raw::{RawAuth, RawConfig, RawPasswords, RawProxy, RawServer, RawSession},
     secret::check_keys,
-    Config, ProxySettings, SameSite, SecretKeys, ServerSettings, SessionSettings,
+    AuthSettings, Config, ProxySettings, SameSite, SecretKeys, ServerSettings, SessionSettings,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -105,6 +109,8 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         ));
 
     let proxy = proxy(&raw.proxy, production, &mut errors);
+    let auth = auth(&raw.auth, &mut errors);
+    let passwords = passwords(&raw.passwords, &mut errors);
 
     if !errors.0.is_empty() {
         return Err(ConfigError::Invalid { errors: errors.0 });
@@ -130,7 +136,14 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         .ask_timeout(Duration::from_millis(ask_timeout_ms))
         .store(store)
         .audit(audit)
-        .build();
+        .build()
+        .with_tokens(
+            TokenPolicy::default()
+                .reset_ttl(auth.reset_token_ttl)
+                .api_default_ttl(auth.api_token_ttl)
+                .max_api_tokens_per_user(auth.api_tokens_per_user),
+        )
+        .with_passwords(passwords);
 
     Ok(Config {
         profile,
@@ -138,6 +151,7 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         secrets,
         session,
         proxy,
+        auth,
         runtime,
     })
 }
@@ -376,4 +390,167 @@ fn proxy(raw: &RawProxy, production: bool, errors: &mut Errors) -> ProxySettings
         request_id_header,
         trust_request_id: raw.trust_request_id,
     }
+}
+
+fn auth(raw: &RawAuth, errors: &mut Errors) -> AuthSettings {
+    if let Err(why) = checks::local_path(&raw.login_url) {
+        errors.push("auth.login_url", why);
+    }
+    let bearer_header = checks::header_name(raw.bearer_header.trim()).unwrap_or_else(|why| {
+        errors.push("auth.bearer_header", why);
+        String::new()
+    });
+    if let Err(why) = checks::auth_scheme(&raw.bearer_scheme) {
+        errors.push("auth.bearer_scheme", why);
+    }
+
+    const RESET: &str = "auth.reset_token_ttl_secs";
+    let max_reset = AuthSettings::MAX_RESET_TOKEN_TTL.as_secs();
+    let reset = errors.nonzero(RESET, raw.reset_token_ttl_secs);
+    if reset > max_reset {
+        errors.push(
+            RESET,
+            format!(
+                "must be at most {max_reset} (a day), got {reset}: a reset token is a \
+                 password-equivalent link sitting in a mailbox"
+            ),
+        );
+    }
+
+    const PER_USER: &str = "auth.api_tokens_per_user";
+    let max_per_user = AuthSettings::MAX_API_TOKENS_PER_USER;
+    let per_user = errors.nonzero(PER_USER, raw.api_tokens_per_user);
+    if per_user > max_per_user {
+        errors.push(
+            PER_USER,
+            format!("must be at most {max_per_user}, got {per_user}"),
+        );
+    }
+
+    if raw.api_token_ttl_secs == Some(0) {
+        errors.push(
+            "auth.api_token_ttl_secs",
+            "must be greater than 0 (omit the key for API tokens that never expire)",
+        );
+    }
+
+    AuthSettings {
+        login_url: raw.login_url.clone(),
+        bearer_header,
+        bearer_scheme: raw.bearer_scheme.clone(),
+        reset_token_ttl: Duration::from_secs(reset),
+        api_tokens_per_user: per_user,
+        api_token_ttl: raw.api_token_ttl_secs.map(Duration::from_secs),
+    }
+}
+
+fn passwords(raw: &RawPasswords, errors: &mut Errors) -> PasswordSettings {
+    const FLOOR: &str = "below the OWASP floor (19 MiB, t=2, p=1)";
+    let before = errors.0.len();
+
+    let (min_m, max_m) = (RawPasswords::MIN_MEMORY_KIB, RawPasswords::MAX_MEMORY_KIB);
+    if raw.memory_kib < min_m {
+        errors.push(
+            "passwords.memory_kib",
+            format!(
+                "{} KiB is {FLOOR}; must be at least {min_m}",
+                raw.memory_kib
+            ),
+        );
+    } else if raw.memory_kib > max_m {
+        errors.push(
+            "passwords.memory_kib",
+            format!(
+                "must be at most {max_m} (4 GiB per hash; every pool thread holds this much), \
+                 got {}",
+                raw.memory_kib
+            ),
+        );
+    }
+    if raw.iterations < RawPasswords::MIN_ITERATIONS {
+        errors.push(
+            "passwords.iterations",
+            format!(
+                "{} is {FLOOR}; must be at least {}",
+                raw.iterations,
+                RawPasswords::MIN_ITERATIONS
+            ),
+        );
+    }
+    let max_p = RawPasswords::MAX_PARALLELISM;
+    if raw.parallelism == 0 {
+        errors.push(
+            "passwords.parallelism",
+            format!("0 is {FLOOR}; must be at least 1"),
+        );
+    } else if raw.parallelism > max_p {
+        errors.push(
+            "passwords.parallelism",
+            format!(
+                "must be at most {max_p}, got {} (lanes run one after the other on a pool \
+                 thread; raise `passwords.threads` for throughput)",
+                raw.parallelism
+            ),
+        );
+    }
+
+    if raw.min_len < MIN_PASSWORD_LEN_FLOOR {
+        errors.push(
+            "passwords.min_len",
+            format!(
+                "must be at least {MIN_PASSWORD_LEN_FLOOR} bytes (NIST SP 800-63B), got {}",
+                raw.min_len
+            ),
+        );
+    }
+    if raw.max_len > MAX_PASSWORD_LEN_LIMIT {
+        errors.push(
+            "passwords.max_len",
+            format!(
+                "must be at most {MAX_PASSWORD_LEN_LIMIT} bytes (longer passwords make hashing a \
+                 denial-of-service vector), got {}",
+                raw.max_len
+            ),
+        );
+    } else if raw.max_len < raw.min_len {
+        errors.push(
+            "passwords.max_len",
+            format!(
+                "must not be less than `passwords.min_len` ({} < {})",
+                raw.max_len, raw.min_len
+            ),
+        );
+    }
+
+    let queue = errors.nonzero("passwords.queue", raw.queue);
+    let max_threads = RawPasswords::MAX_THREADS;
+    if raw.threads > max_threads {
+        errors.push(
+            "passwords.threads",
+            format!(
+                "must be at most {max_threads}, got {} (0 means the available parallelism)",
+                raw.threads
+            ),
+        );
+    }
+    let threads = match raw.threads {
+        0 => default_threads(),
+        n => n,
+    };
+
+    let params = PasswordParams::default()
+        .memory_kib(raw.memory_kib)
+        .iterations(raw.iterations)
+        .parallelism(raw.parallelism)
+        .min_len(raw.min_len)
+        .max_len(raw.max_len);
+    // The checks above are at least as strict as the pool's; this only guards against the two
+    // drifting apart (the pool would refuse to start).
+    if errors.0.len() == before {
+        if let Err(e) = params.validate() {
+            errors.push("passwords", e.to_string());
+        }
+    }
+
+    PasswordSettings::new(params).threads(threads).queue(queue)
 }

@@ -70,6 +70,7 @@ fn parse_error(toml: &str, env: &[(&str, &str)]) -> (Option<String>, String) {
     }
 }
 
+mod auth;
 mod env;
 mod files;
 mod logs;
