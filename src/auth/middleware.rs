@@ -60,9 +60,14 @@ impl std::fmt::Debug for AuthMiddleware {
 }
 
 impl AuthMiddleware {
-    /// Authentication against `users`, with [`AuthConfig::default`].
+    /// Authentication against `users`, with the `[auth]` settings of `warden`'s configuration.
     pub fn new(warden: &Warden, users: SharedUserStore) -> Self {
-        Self::with_config(warden, users, AuthConfig::default())
+        let a = &warden.config().auth;
+        let cfg = AuthConfig::default()
+            .login_url(a.login_url.clone())
+            .bearer_header(a.bearer_header.clone())
+            .bearer_scheme(a.bearer_scheme.clone());
+        Self::with_config(warden, users, cfg)
     }
 
     /// Authentication with explicit settings.

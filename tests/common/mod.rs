@@ -7,9 +7,9 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     path::Path,
-    sync::Arc,
+    sync::{Arc, Mutex, RwLock},
     time::{Duration, Instant},
 };
 
@@ -21,7 +21,11 @@ use actix_web::{
     test as atest,
 };
 use warden::{
-    actors::{AuditQuery, ManualClock, StoredEvent, MAX_QUERY_LIMIT},
+    actors::{
+        password::PasswordParams, tokens::ResetToken, AuditQuery, ManualClock, PasswordSettings,
+        StoredEvent, MAX_QUERY_LIMIT,
+    },
+    auth::{ResetNotifier, User, UserStore, UserStoreError},
     config::RawConfig,
     Config, ConfigLoader, Warden,
 };
@@ -70,6 +74,132 @@ pub fn test_warden(
         .clock(clock.clone())
         .start()
         .expect("start warden")
+}
+
+/// Cheap password hashing for tests: [`PasswordParams::insecure_for_tests`] on 2 threads with
+/// a queue of 64.
+pub fn cheap_passwords() -> PasswordSettings {
+    PasswordSettings::new(PasswordParams::insecure_for_tests())
+        .threads(2)
+        .queue(64)
+}
+
+/// [`test_warden`] with explicit password settings (parameters and pool size), set on the
+/// configuration's runtime settings before the runtime starts.
+pub fn test_warden_with_passwords(
+    dir: &Path,
+    clock: &Arc<ManualClock>,
+    tweak: impl FnOnce(&mut RawConfig),
+    passwords: PasswordSettings,
+) -> Warden {
+    let mut config = test_config(dir, tweak);
+    config.runtime = config.runtime.clone().with_passwords(passwords);
+    Warden::builder(config)
+        .clock(clock.clone())
+        .start()
+        .expect("start warden")
+}
+
+/// An in-memory [`UserStore`] (id → user), for tests.
+#[derive(Debug, Default)]
+pub struct MemoryUsers {
+    users: RwLock<HashMap<String, User>>,
+}
+
+impl MemoryUsers {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces a user.
+    pub fn insert(&self, user: User) {
+        self.users
+            .write()
+            .unwrap()
+            .insert(user.id.clone(), user);
+    }
+
+    /// Removes a user.
+    pub fn remove(&self, id: &str) -> Option<User> {
+        self.users.write().unwrap().remove(id)
+    }
+
+    /// A copy of the user with this id.
+    pub fn get(&self, id: &str) -> Option<User> {
+        self.users.read().unwrap().get(id).cloned()
+    }
+
+    /// The stored password hash of the user with this id.
+    pub fn hash_of(&self, id: &str) -> Option<String> {
+        self.get(id).map(|u| u.password_hash)
+    }
+}
+
+#[async_trait::async_trait]
+impl UserStore for MemoryUsers {
+    async fn find_by_id(&self, id: &str) -> Result<Option<User>, UserStoreError> {
+        Ok(self.get(id))
+    }
+
+    async fn find_by_login(&self, login: &str) -> Result<Option<User>, UserStoreError> {
+        Ok(self
+            .users
+            .read()
+            .unwrap()
+            .values()
+            .find(|u| u.login == login)
+            .cloned())
+    }
+
+    async fn set_password_hash(&self, id: &str, phc: &str) -> Result<(), UserStoreError> {
+        match self.users.write().unwrap().get_mut(id) {
+            Some(u) => {
+                u.password_hash = phc.to_owned();
+                Ok(())
+            }
+            None => Err(UserStoreError(format!("no user {id}"))),
+        }
+    }
+}
+
+/// A [`ResetNotifier`] that records every token it is asked to deliver, as
+/// `(user id, token)`.
+#[derive(Debug, Default)]
+pub struct CapturingNotifier {
+    sent: Mutex<Vec<(String, String)>>,
+}
+
+impl CapturingNotifier {
+    /// A notifier that has delivered nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every delivery so far, oldest first.
+    pub fn sent(&self) -> Vec<(String, String)> {
+        self.sent.lock().unwrap().clone()
+    }
+
+    /// The tokens delivered to `user_id`, oldest first.
+    pub fn tokens_for(&self, user_id: &str) -> Vec<String> {
+        self.sent()
+            .into_iter()
+            .filter(|(u, _)| u == user_id)
+            .map(|(_, t)| t)
+            .collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl ResetNotifier for CapturingNotifier {
+    async fn send_reset(&self, user: &User, token: &ResetToken) -> Result<(), String> {
+        self.sent
+            .lock()
+            .unwrap()
+            .push((user.id.clone(), token.expose_secret().to_owned()));
+        Ok(())
+    }
 }
 
 /// Polls `cond` until it holds or 5 s pass, for work done on other threads (never used for

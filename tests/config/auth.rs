@@ -308,7 +308,7 @@ fn local_login_urls_are_accepted() {
 
 #[test]
 fn bearer_header_must_be_a_header_name() {
-    for header in ["", "x api", "x:token", "x-tökén", "authorization\r\n"] {
+    for header in ["", "x api", "x:token", "x-tökén", "author\r\nization"] {
         rejected("auth.bearer_header", header);
     }
     let reason = rejected("auth.bearer_header", "x:token");
