@@ -76,6 +76,10 @@ pub enum Error {
     /// The store failed (503).
     #[error("store failure")]
     Store(#[source] StoreError),
+    /// A dependency of the application (its user store, a directory) failed (503). The text is
+    /// logged, never sent.
+    #[error("backend failure: {0}")]
+    Backend(String),
     /// Any other server-side fault (500). The text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -174,7 +178,9 @@ impl ResponseError for Error {
             Error::Forbidden => StatusCode::FORBIDDEN,
             Error::BadRequest => StatusCode::BAD_REQUEST,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Unavailable(_) | Error::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) | Error::Store(_) | Error::Backend(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::Internal(_) | Error::MissingMiddleware { .. } => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

@@ -7,8 +7,8 @@
 //! warden is two crates:
 //!
 //! - **`warden-actors`** (re-exported as [`warden::actors`](actors)): dedicated actors that own
-//!   the security state (audit events today; sessions, lockout counters and rate limits as the
-//!   capabilities land) and persist it to an embedded sled store. It knows nothing of HTTP.
+//!   the security state (audit events, sessions, API and reset tokens, password hashing; lockout
+//!   counters and rate limits as those capabilities land) and persist it to an embedded sled store. It knows nothing of HTTP.
 //! - **`warden`** (this crate): the thin actix-web layer. Middleware and extractors that read the
 //!   actors' published views and send them messages; configuration; client-IP resolution
 //!   through trusted proxies; request ids; one error type with opaque bodies.
@@ -64,6 +64,9 @@
 //! | [`client_ip`] | [`ClientIpResolver`]: the socket peer, or the right-most untrusted `X-Forwarded-For`/`Forwarded` hop behind a trusted proxy |
 //! | [`request_id`] | [`RequestId`]: generated per request, or taken from a trusted proxy |
 //! | [`middleware`] | [`RequestContextMiddleware`] and the [`RequestContext`] extractor |
+//! | [`session`] | [`SessionMiddleware`](session::SessionMiddleware), the [`Session`](session::Session) extractor, the signed cookie |
+//! | [`auth`] | [`AuthMiddleware`](auth::AuthMiddleware), `CurrentUser`, `LoginRequired`, `Requires`, [`Accounts`](auth::Accounts) flows |
+//! | [`audit`] | audit events carrying the request's context |
 //! | [`health`] | the `/healthz` handler |
 //! | `error` | [`Error`]: 401/403/429 with generic bodies, opaque 500/503 |
 //! | `runtime` | [`Warden`]: the started actors plus the config |
@@ -78,6 +81,7 @@ pub mod audit;
 pub mod auth;
 pub mod client_ip;
 pub mod config;
+pub mod csrf;
 mod error;
 pub mod health;
 pub mod middleware;

@@ -172,6 +172,11 @@ impl Warden {
         crate::session::SessionMiddleware::new(self)
     }
 
+    /// The CSRF middleware configured from `[csrf]`, `[server]` and `[secrets]`.
+    pub fn csrf_middleware(&self) -> crate::csrf::CsrfMiddleware {
+        crate::csrf::CsrfMiddleware::new(self)
+    }
+
     /// Graceful shutdown: sinks drain, the store is flushed and closed. Errors are logged.
     pub async fn shutdown(&self) {
         if let Err(e) = self.inner.runtime.shutdown().await {

@@ -97,7 +97,8 @@ async fn main() -> std::io::Result<()> {
             .app_data(w.data())
             .app_data(accounts.clone())
             // In actix-web the last .wrap() runs first:
-            // request context → session → authentication → routes.
+            // request context → session → authentication → CSRF → routes.
+            .wrap(w.csrf_middleware())
             .wrap(AuthMiddleware::new(&w, users.clone()))
             .wrap(w.session_middleware())
             .wrap(w.request_context())

@@ -1,6 +1,6 @@
 //! The demo's small server-rendered HTML pages.
 
-use warden::auth::User;
+use warden::{auth::User, csrf::CsrfToken};
 
 /// Escapes text for HTML element content and attribute values.
 pub(crate) fn esc(s: &str) -> String {
@@ -19,12 +19,13 @@ pub(crate) fn esc(s: &str) -> String {
 }
 
 /// A whole page.
-pub(crate) fn page(title: &str, user: Option<&User>, body: &str) -> String {
+pub(crate) fn page(title: &str, user: Option<&User>, csrf: &CsrfToken, body: &str) -> String {
     let who = match user {
         Some(u) => format!(
             "Logged in as <strong>{}</strong> · <a href=\"/dashboard\">dashboard</a> · \
-             <form method=\"post\" action=\"/logout\"><button>Log out</button></form>",
-            esc(&u.login)
+             <form method=\"post\" action=\"/logout\">{}<button>Log out</button></form>",
+            esc(&u.login),
+            csrf.field()
         ),
         None => "Not logged in · <a href=\"/login\">log in</a>".into(),
     };
@@ -38,17 +39,18 @@ pub(crate) fn page(title: &str, user: Option<&User>, body: &str) -> String {
 }
 
 /// The login form.
-pub(crate) fn login_form(next: &str, error: Option<&str>) -> String {
+pub(crate) fn login_form(csrf: &CsrfToken, next: &str, error: Option<&str>) -> String {
     let err = error
         .map(|e| format!("<p role=\"alert\">{}</p>\n", esc(e)))
         .unwrap_or_default();
     format!(
-        "{err}<form method=\"post\" action=\"/login\">\n\
+        "{err}<form method=\"post\" action=\"/login\">\n{}\n\
          <input type=\"hidden\" name=\"next\" value=\"{}\">\n\
          <label>Username <input name=\"username\" autocomplete=\"username\" required></label>\n\
          <label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>\n\
          <button>Log in</button>\n</form>\n\
          <p><a href=\"/password-reset\">Forgot your password?</a></p>",
+        csrf.field(),
         esc(next)
     )
 }

@@ -9,6 +9,7 @@ use warden::{
         clear_site_data, is_safe_url, Accounts, CurrentUser, MaybeUser, PasswordChange,
         ResetCompletion,
     },
+    csrf::CsrfToken,
     session::Session,
     Error, RequestContext, Warden,
 };
@@ -38,6 +39,7 @@ pub(crate) fn note_owner(id: &str) -> Option<&'static str> {
 }
 
 pub(crate) async fn index(
+    csrf: CsrfToken,
     ctx: RequestContext,
     session: Session,
     user: MaybeUser,
@@ -53,7 +55,7 @@ pub(crate) async fn index(
     );
     Ok(html(
         actix_web::http::StatusCode::OK,
-        page("Home", user.0.as_deref(), &body),
+        page("Home", user.0.as_deref(), &csrf, &body),
     ))
 }
 
@@ -62,7 +64,11 @@ pub(crate) struct NextQuery {
     next: Option<String>,
 }
 
-pub(crate) async fn login_page(q: web::Query<NextQuery>, user: MaybeUser) -> HttpResponse {
+pub(crate) async fn login_page(
+    csrf: CsrfToken,
+    q: web::Query<NextQuery>,
+    user: MaybeUser,
+) -> HttpResponse {
     let next = q
         .next
         .as_deref()
@@ -70,7 +76,12 @@ pub(crate) async fn login_page(q: web::Query<NextQuery>, user: MaybeUser) -> Htt
         .unwrap_or("/dashboard");
     html(
         actix_web::http::StatusCode::OK,
-        page("Log in", user.0.as_deref(), &login_form(next, None)),
+        page(
+            "Log in",
+            user.0.as_deref(),
+            &csrf,
+            &login_form(&csrf, next, None),
+        ),
     )
 }
 
@@ -82,6 +93,7 @@ pub(crate) struct LoginForm {
 }
 
 pub(crate) async fn login(
+    csrf: CsrfToken,
     req: HttpRequest,
     session: Session,
     form: web::Form<LoginForm>,
@@ -107,7 +119,8 @@ pub(crate) async fn login(
             page(
                 "Log in",
                 None,
-                &login_form(&next, Some("Invalid username or password.")),
+                &csrf,
+                &login_form(&csrf, &next, Some("Invalid username or password.")),
             ),
         )),
     }
@@ -126,6 +139,7 @@ pub(crate) async fn logout(
 }
 
 pub(crate) async fn dashboard(
+    csrf: CsrfToken,
     user: CurrentUser,
     session: Session,
     warden: web::Data<Warden>,
@@ -148,12 +162,13 @@ pub(crate) async fn dashboard(
             )
         })
         .collect();
+    let csrf_field = csrf.field();
     let body = format!(
         "<p>Welcome, {}.</p>\n<h2>Your sessions</h2>\n<ul>\n{rows}</ul>\n\
-         <form method=\"post\" action=\"/account/sessions/revoke-others\">\
+         <form method=\"post\" action=\"/account/sessions/revoke-others\">{csrf_field}\
          <button>Log out everywhere else</button></form>\n\
          <h2>Change password</h2>\n\
-         <form method=\"post\" action=\"/account/password\">\n\
+         <form method=\"post\" action=\"/account/password\">\n{csrf_field}\n\
          <label>Current password <input type=\"password\" name=\"current_password\" autocomplete=\"current-password\" required></label>\n\
          <label>New password <input type=\"password\" name=\"new_password\" autocomplete=\"new-password\" minlength=\"8\" required></label>\n\
          <button>Change password</button></form>\n\
@@ -162,7 +177,7 @@ pub(crate) async fn dashboard(
     );
     Ok(html(
         actix_web::http::StatusCode::OK,
-        page("Dashboard", Some(&user), &body),
+        page("Dashboard", Some(&user), &csrf, &body),
     ))
 }
 
@@ -186,18 +201,27 @@ pub(crate) async fn revoke_others(
     Ok(see_other("/dashboard"))
 }
 
-pub(crate) async fn admin(user: CurrentUser) -> HttpResponse {
+pub(crate) async fn admin(csrf: CsrfToken, user: CurrentUser) -> HttpResponse {
     html(
         actix_web::http::StatusCode::OK,
-        page("Admin", Some(&user), "<p>Only admins see this page.</p>"),
+        page(
+            "Admin",
+            Some(&user),
+            &csrf,
+            "<p>Only admins see this page.</p>",
+        ),
     )
 }
 
-pub(crate) async fn note(path: web::Path<String>, user: CurrentUser) -> HttpResponse {
+pub(crate) async fn note(
+    csrf: CsrfToken,
+    path: web::Path<String>,
+    user: CurrentUser,
+) -> HttpResponse {
     let body = format!("<p>Note {} belongs to you.</p>", esc(&path));
     html(
         actix_web::http::StatusCode::OK,
-        page("Note", Some(&user), &body),
+        page("Note", Some(&user), &csrf, &body),
     )
 }
 
@@ -208,6 +232,7 @@ pub(crate) struct PasswordForm {
 }
 
 pub(crate) async fn change_password(
+    csrf: CsrfToken,
     req: HttpRequest,
     user: CurrentUser,
     session: Session,
@@ -230,6 +255,7 @@ pub(crate) async fn change_password(
             page(
                 "Change password",
                 Some(&user),
+                &csrf,
                 "<p role=\"alert\">The current password is wrong.</p>",
             ),
         ),
@@ -238,6 +264,7 @@ pub(crate) async fn change_password(
             page(
                 "Change password",
                 Some(&user),
+                &csrf,
                 &format!("<p role=\"alert\">{}</p>", esc(&reason.to_string())),
             ),
         ),
@@ -245,16 +272,16 @@ pub(crate) async fn change_password(
     })
 }
 
-pub(crate) async fn reset_page() -> HttpResponse {
+pub(crate) async fn reset_page(csrf: CsrfToken) -> HttpResponse {
+    let body = format!(
+        "<form method=\"post\" action=\"/password-reset\">\n{}\n\
+         <label>Username <input name=\"username\" required></label>\n\
+         <button>Send a reset link</button></form>",
+        csrf.field()
+    );
     html(
         actix_web::http::StatusCode::OK,
-        page(
-            "Reset your password",
-            None,
-            "<form method=\"post\" action=\"/password-reset\">\n\
-             <label>Username <input name=\"username\" required></label>\n\
-             <button>Send a reset link</button></form>",
-        ),
+        page("Reset your password", None, &csrf, &body),
     )
 }
 
@@ -265,6 +292,7 @@ pub(crate) struct ResetForm {
 
 /// Always the same 202, whether or not the user exists.
 pub(crate) async fn reset_request(
+    csrf: CsrfToken,
     req: HttpRequest,
     form: web::Form<ResetForm>,
     accounts: web::Data<Accounts>,
@@ -275,23 +303,28 @@ pub(crate) async fn reset_request(
         page(
             "Reset your password",
             None,
+            &csrf,
             "<p>If that account exists, a reset link is on its way.</p>",
         ),
     )
 }
 
-pub(crate) async fn reset_complete_page(q: web::Query<HashMap<String, String>>) -> HttpResponse {
+pub(crate) async fn reset_complete_page(
+    csrf: CsrfToken,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
     let token = q.get("token").map(String::as_str).unwrap_or_default();
     let body = format!(
-        "<form method=\"post\" action=\"/password-reset/complete\">\n\
+        "<form method=\"post\" action=\"/password-reset/complete\">\n{}\n\
          <input type=\"hidden\" name=\"token\" value=\"{}\">\n\
          <label>New password <input type=\"password\" name=\"new_password\" autocomplete=\"new-password\" minlength=\"8\" required></label>\n\
          <button>Set password</button></form>",
+        csrf.field(),
         esc(token)
     );
     html(
         actix_web::http::StatusCode::OK,
-        page("Choose a new password", None, &body),
+        page("Choose a new password", None, &csrf, &body),
     )
 }
 
@@ -302,6 +335,7 @@ pub(crate) struct ResetCompleteForm {
 }
 
 pub(crate) async fn reset_complete(
+    csrf: CsrfToken,
     req: HttpRequest,
     form: web::Form<ResetCompleteForm>,
     accounts: web::Data<Accounts>,
@@ -317,6 +351,7 @@ pub(crate) async fn reset_complete(
                 page(
                     "Choose a new password",
                     None,
+                    &csrf,
                     &format!("<p role=\"alert\">{}</p>", esc(&reason.to_string())),
                 ),
             ),
@@ -325,6 +360,7 @@ pub(crate) async fn reset_complete(
                 page(
                     "Choose a new password",
                     None,
+                    &csrf,
                     "<p role=\"alert\">This link is invalid or has expired.</p>",
                 ),
             ),

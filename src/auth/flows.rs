@@ -71,7 +71,7 @@ fn busy(e: PasswordError) -> Error {
 }
 
 fn store_err(e: super::UserStoreError) -> Error {
-    Error::Internal(e.to_string())
+    Error::Backend(e.to_string())
 }
 
 /// Account flows over the application's [`UserStore`](super::UserStore) and warden's actors.
@@ -268,7 +268,8 @@ impl Accounts {
 
     /// Completes a password reset: the token is spent (single use; unknown, expired or
     /// outdated tokens are all [`ResetCompletion::InvalidToken`]), the new password stored, the
-    /// user's session version bumped and every session of the user destroyed. Records
+    /// user's session version bumped, every session and every API token of the user destroyed
+    /// (account recovery: whoever held them is out). Records
     /// `password.reset.completed`.
     pub async fn complete_reset(
         &self,
@@ -280,6 +281,8 @@ impl Accounts {
         if let Err(p) = rt.passwords().check_policy(new_password) {
             return Ok(ResetCompletion::Rejected(p));
         }
+        // Hash first: if the pool is busy the caller gets a 503 and the token is not spent.
+        let phc = rt.passwords().hash(new_password).await.map_err(busy)?;
         let sessions = rt.sessions().clone();
         let outcome = rt
             .tokens()
@@ -294,13 +297,14 @@ impl Accounts {
             );
             return Ok(ResetCompletion::InvalidToken);
         };
-        let phc = rt.passwords().hash(new_password).await.map_err(busy)?;
         self.users
             .set_password_hash(&user_id, &phc)
             .await
             .map_err(store_err)?;
         rt.sessions().bump_version(&user_id, None).await?;
         rt.tokens().revoke_reset_tokens(&user_id).await?;
+        // Account recovery: API tokens issued before the reset die too.
+        rt.tokens().revoke_all_for_user(&user_id).await?;
         self.warden
             .audit()
             .emit(request_event(req, "password.reset.completed").user_id(&user_id));

@@ -90,12 +90,23 @@ impl AuthMiddleware {
 }
 
 impl Shared {
-    fn bearer<'a>(&self, req: &'a ServiceRequest) -> Option<&'a str> {
-        let v = req.headers().get(&self.cfg.bearer_header)?.to_str().ok()?;
-        let (scheme, token) = v.trim().split_once(' ')?;
+    /// The bearer credential, if the request attempts bearer authentication: `Some(token)`
+    /// (possibly empty or garbled) when the header is present and its scheme is the bearer
+    /// scheme, or the header is not valid text. A present-but-unusable bearer header is an
+    /// invalid token, never a fallback to the session.
+    fn bearer(&self, req: &ServiceRequest) -> Option<String> {
+        let raw = req.headers().get(&self.cfg.bearer_header)?;
+        let Ok(v) = raw.to_str() else {
+            return Some(String::new());
+        };
+        let v = v.trim();
+        let (scheme, token) = match v.find([' ', '\t']) {
+            Some(i) => (&v[..i], v[i..].trim()),
+            None => (v, ""),
+        };
         scheme
             .eq_ignore_ascii_case(&self.cfg.bearer_scheme)
-            .then(|| token.trim())
+            .then(|| token.to_owned())
     }
 
     async fn resolve(&self, req: &ServiceRequest) -> Result<AuthContext, Error> {
@@ -105,13 +116,13 @@ impl Shared {
             shared: self.ctx.clone(),
         };
         if let Some(token) = self.bearer(req) {
-            let info = self.tokens.lookup_api_token(token).await?;
+            let info = self.tokens.lookup_api_token(&token).await?;
             let user = match info {
                 Some(info) => self
                     .users
                     .find_by_id(&info.user_id)
                     .await
-                    .map_err(|e| Error::Internal(e.to_string()))?,
+                    .map_err(|e| Error::Backend(e.to_string()))?,
                 None => None,
             };
             return match user {
@@ -158,7 +169,7 @@ impl Shared {
             .users
             .find_by_id(&user_id)
             .await
-            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(|e| Error::Backend(e.to_string()))?
         {
             Some(u) => {
                 ctx.user = Some(u.into());

@@ -32,11 +32,14 @@ fn plain_safe(u: &str) -> bool {
 /// assert!(!is_safe_url("/%2F%2Fevil.example"));
 /// ```
 pub fn is_safe_url(url: &str) -> bool {
-    // The raw form, then decoded once and twice (double encoding) must all be safe.
+    // The raw form, then the path decoded once and twice (double encoding) must all be safe.
     if !plain_safe(url) {
         return false;
     }
-    let once = percent_decode_str(url).decode_utf8_lossy();
+    // Decoding matters for the path (where `//` and `\` tricks live); the query and fragment
+    // were checked raw above.
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let once = percent_decode_str(path).decode_utf8_lossy();
     if !plain_safe(&once) {
         return false;
     }

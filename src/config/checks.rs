@@ -299,3 +299,130 @@ pub(crate) fn trusted_proxy(entry: &str) -> Result<IpNet, String> {
         entry.escape_default()
     ))
 }
+
+/// A form field name: non-empty, only ASCII letters, digits, `_`, `.` and `-` (nothing that
+/// needs escaping in HTML attributes or percent-encoding in a form body).
+pub(crate) fn form_field_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        return Err(format!(
+            "`{}` contains the character {c:?}; a form field name may only contain ASCII \
+             letters, digits, `_`, `.` and `-`",
+            name.escape_default()
+        ));
+    }
+    Ok(())
+}
+
+/// A CSRF trusted origin, normalised exactly as browsers serialise the `Origin` header:
+/// `scheme://host[:port]`, lowercase, without the scheme's default port or a trailing slash.
+pub(crate) fn trusted_origin(value: &str) -> Result<String, String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err("entries must not be empty".to_owned());
+    }
+    if trimmed.eq_ignore_ascii_case("null") {
+        return Err(
+            "`null` is refused: it is the opaque origin of sandboxed frames, `file:` and \
+             `data:` documents and cross-site redirects, which any site can produce"
+                .to_owned(),
+        );
+    }
+    if trimmed.contains('*') {
+        return Err(format!(
+            "`{}`: wildcards are not supported; list each origin exactly, as \
+             `https://host[:port]`",
+            trimmed.escape_default()
+        ));
+    }
+    if trimmed.contains('@') {
+        // Not echoed: the user info could be a password.
+        return Err("user info (`user@`) is not allowed in an origin".to_owned());
+    }
+    let origin = origin(trimmed)?;
+    let (scheme, authority) = origin.split_once("://").unwrap_or(("", origin.as_str()));
+    let shown = trimmed.escape_default();
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(_) => match authority.split_once(']') {
+            Some((v6, rest)) => (&authority[..=v6.len()], rest.strip_prefix(':')),
+            None => (authority, None),
+        },
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if host.contains(':') && !host.starts_with('[') {
+        return Err(format!(
+            "`{shown}`: an IPv6 address must be written in brackets, e.g. `http://[::1]:8080`"
+        ));
+    }
+    let port = match port.map(str::parse::<u16>) {
+        None => None,
+        Some(Ok(0) | Err(_)) => return Err(format!("`{shown}` has an invalid port")),
+        Some(Ok(p)) => Some(p),
+    };
+    Ok(match (scheme, port) {
+        ("https", Some(443)) | ("http", Some(80)) | (_, None) => format!("{scheme}://{host}"),
+        (_, Some(p)) => format!("{scheme}://{host}:{p}"),
+    })
+}
+
+/// A CSRF exempt path: an exact path or a prefix ending in `/*`, in a form that normalisation
+/// leaves unchanged (so a configured path never matches something unexpected).
+pub(crate) fn exempt_path(path: &str) -> Result<(), String> {
+    let shown = path.escape_default();
+    if !path.starts_with('/') {
+        return Err(format!("`{shown}` must start with `/`"));
+    }
+    if let Some(c) = path.chars().find(|&c| !c.is_ascii_graphic()) {
+        return Err(format!(
+            "`{shown}` contains the character {c:?}; exempt paths must not contain whitespace, \
+             control or non-ASCII characters"
+        ));
+    }
+    if path.contains('%') {
+        return Err(format!(
+            "`{shown}` must not contain `%`: exempt paths are matched against the decoded, \
+             normalised request path, so percent-encoded forms never match"
+        ));
+    }
+    if path.contains('\\') {
+        return Err(format!("`{shown}` must not contain `\\`"));
+    }
+    if path.contains("//") {
+        return Err(format!(
+            "`{shown}` must not contain `//` (normalisation merges repeated slashes)"
+        ));
+    }
+    if path.contains("..") || path.split('/').any(|segment| segment == ".") {
+        return Err(format!(
+            "`{shown}` must not contain `..` or `.` segments (normalisation resolves them)"
+        ));
+    }
+    if path.contains(['?', '#']) {
+        return Err(format!(
+            "`{shown}` must be a path without a query or fragment"
+        ));
+    }
+    if let Some(star) = path.find('*') {
+        if star != path.len() - 1 || !path.ends_with("/*") {
+            return Err(format!(
+                "`{shown}`: `*` is only allowed as a final `/*` (a prefix such as `/hooks/*`)"
+            ));
+        }
+        if path == "/*" {
+            return Err(
+                "`/*` would exempt every path; list the paths that need an exemption (or, in \
+                 development only, set `csrf.enabled = false`)"
+                    .to_owned(),
+            );
+        }
+    }
+    Ok(())
+}

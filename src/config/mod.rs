@@ -14,8 +14,9 @@
 //! errors naming the key, so a typo never silently falls back to a default.
 //!
 //! The `production` profile additionally requires a strong `WARDEN_SECRET_KEY`, `Secure`
-//! cookies and an `https://` origin. In `development`, a missing key is replaced by an
-//! ephemeral random one and a warning says that sessions will not survive a restart.
+//! cookies, an `https://` origin (and `https://` CSRF trusted origins) and CSRF protection
+//! enabled. In `development`, a missing key is replaced by an ephemeral random one and a
+//! warning says that sessions will not survive a restart.
 //!
 //! ```
 //! use warden::{ConfigLoader, Profile};
@@ -42,9 +43,11 @@ pub use self::{
     error::{ConfigError, KeyError},
     loader::{ConfigLoader, DEFAULT_CONFIG_FILE},
     raw::{
-        Profile, RawAudit, RawAuth, RawConfig, RawPasswords, RawProxy, RawRuntime, RawSecrets,
-        RawServer, RawSession, RawStore, SameSite,
+        Profile, RawAudit, RawAuth, RawConfig, RawCsrf, RawPasswords, RawProxy, RawRuntime,
+        RawSecrets, RawServer, RawSession, RawStore, SameSite,
     },
     secret::{SecretKeys, MIN_SECRET_LEN},
-    settings::{AuthSettings, Config, ProxySettings, ServerSettings, SessionSettings},
+    settings::{
+        AuthSettings, Config, CsrfSettings, ProxySettings, ServerSettings, SessionSettings,
+    },
 };

@@ -134,6 +134,8 @@ pub struct RawConfig {
     pub auth: RawAuth,
     /// `[passwords]`.
     pub passwords: RawPasswords,
+    /// `[csrf]`.
+    pub csrf: RawCsrf,
 }
 
 /// `[server]`: where to listen and who we are.
@@ -453,6 +455,71 @@ impl Default for RawPasswords {
             max_len: 1024,
             threads: 0,
             queue: 64,
+        }
+    }
+}
+
+/// `[csrf]`: cross-site request forgery protection (checked by the CSRF middleware).
+///
+/// ```
+/// use warden::config::RawCsrf;
+///
+/// let csrf = RawCsrf::default();
+/// assert!(csrf.enabled);
+/// assert_eq!(csrf.header_name, "x-csrf-token");
+/// assert_eq!(csrf.field_name, "csrf_token");
+/// assert_eq!(csrf.cookie_name, "__Host-csrf");
+/// assert!(csrf.trusted_origins.is_empty());
+/// assert!(!csrf.trust_same_site);
+/// assert!(csrf.exempt_paths.is_empty());
+/// assert_eq!(csrf.body_limit, 64 * 1024);
+/// assert!(csrf.bearer_exempt);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawCsrf {
+    /// Check unsafe requests (every method but GET, HEAD and OPTIONS; TRACE is always
+    /// refused). Cannot be `false` in production. Default true.
+    pub enabled: bool,
+    /// Header carrying the masked token (JavaScript clients). Default `x-csrf-token`.
+    pub header_name: String,
+    /// Form field carrying the masked token (HTML forms): letters, digits, `_`, `.` and `-`.
+    /// Default `csrf_token`.
+    pub field_name: String,
+    /// Name of the signed pre-session double-submit cookie (login CSRF before any session
+    /// exists). A `__Host-` or `__Secure-` name requires `session.secure = true`.
+    /// Default `__Host-csrf`.
+    pub cookie_name: String,
+    /// Further origins (`scheme://host[:port]`, exact) allowed to send unsafe requests, besides
+    /// `server.origin`. `null` and wildcards are refused; production requires `https://`.
+    /// Default: empty.
+    pub trusted_origins: Vec<String>,
+    /// Accept `Sec-Fetch-Site: same-site` (requests from sibling subdomains). Default false.
+    pub trust_same_site: bool,
+    /// Paths exempt from the check, matched against the normalised request path: an exact
+    /// path, or a prefix ending in `/*`. Default: empty.
+    pub exempt_paths: Vec<String>,
+    /// Bytes of a form body read to find the token field (1 KiB to 16 MiB); larger bodies get
+    /// 413. Default 65536.
+    pub body_limit: usize,
+    /// Requests carrying a bearer token and no cookies skip the token check (they cannot be
+    /// forged by a browser). Default true.
+    pub bearer_exempt: bool,
+}
+
+impl Default for RawCsrf {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            header_name: "x-csrf-token".to_owned(),
+            field_name: "csrf_token".to_owned(),
+            cookie_name: "__Host-csrf".to_owned(),
+            trusted_origins: Vec::new(),
+            trust_same_site: false,
+            exempt_paths: Vec::new(),
+            body_limit: 64 * 1024,
+            bearer_exempt: true,
         }
     }
 }

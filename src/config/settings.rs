@@ -46,6 +46,8 @@ pub struct Config {
     pub proxy: ProxySettings,
     /// Login redirects, bearer tokens and token lifetimes.
     pub auth: AuthSettings,
+    /// Cross-site request forgery protection.
+    pub csrf: CsrfSettings,
     /// Settings of the actor runtime (from `[runtime]`, `[store]`, `[audit]`, `[auth]`,
     /// `[passwords]` and `server.data_dir`): `runtime.tokens` carries the token lifetimes and
     /// limits of `[auth]`, `runtime.passwords` the argon2id parameters and pool of
@@ -225,6 +227,72 @@ impl AuthSettings {
     pub const MAX_RESET_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
     /// The largest accepted `auth.api_tokens_per_user`.
     pub const MAX_API_TOKENS_PER_USER: usize = 1000;
+}
+
+/// `[csrf]`, validated: what the CSRF middleware checks.
+///
+/// ```
+/// use warden::{config::CsrfSettings, ConfigLoader};
+///
+/// let config = ConfigLoader::new()
+///     .set("csrf.header_name", "X-XSRF-Token")
+///     .set("csrf.trusted_origins", ["HTTPS://Admin.Example.com:443/"])
+///     .set("csrf.exempt_paths", ["/hooks/*", "/billing/webhook"])
+///     .load()?;
+/// let csrf = &config.csrf;
+/// assert!(csrf.enabled);
+/// assert_eq!(csrf.header_name, "x-xsrf-token"); // lowercased
+/// assert_eq!(csrf.field_name, "csrf_token");
+/// assert_eq!(csrf.cookie_name, "__Host-csrf");
+/// // Normalised the way browsers serialise `Origin`: compare exactly.
+/// assert_eq!(csrf.trusted_origins, vec!["https://admin.example.com".to_string()]);
+/// assert!(!csrf.trust_same_site);
+/// assert_eq!(csrf.exempt_paths, vec!["/hooks/*".to_string(), "/billing/webhook".to_string()]);
+/// assert_eq!(csrf.body_limit, 64 * 1024);
+/// assert!(csrf.bearer_exempt);
+///
+/// let err = ConfigLoader::new().set("csrf.trusted_origins", ["null"]).load().unwrap_err();
+/// assert_eq!(err.keys(), vec!["csrf.trusted_origins"]);
+/// # Ok::<(), warden::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CsrfSettings {
+    /// Whether unsafe requests (every method but GET, HEAD and OPTIONS) are checked. Always
+    /// `true` in production. TRACE is refused either way.
+    pub enabled: bool,
+    /// Header carrying the masked token, lowercase (a valid header name).
+    pub header_name: String,
+    /// Form field carrying the masked token: non-empty, only `[A-Za-z0-9_.-]`.
+    pub field_name: String,
+    /// Name of the signed pre-session double-submit cookie: a valid cookie name, different
+    /// from `session.cookie_name`; a `__Host-`/`__Secure-` name only with `session.secure`.
+    pub cookie_name: String,
+    /// Further origins allowed to send unsafe requests, besides `server.origin`: each
+    /// `http(s)://host[:port]` with a lowercase scheme and host, without the scheme's default
+    /// port (443 for `https`, 80 for `http`) and without a trailing slash, i.e. exactly as
+    /// browsers serialise the `Origin` header. No duplicates; never `null` or a wildcard; only
+    /// `https://` in production.
+    pub trusted_origins: Vec<String>,
+    /// Accept `Sec-Fetch-Site: same-site` (sibling subdomains).
+    pub trust_same_site: bool,
+    /// Exempt paths, no duplicates: each starts with `/`, is printable ASCII without `%`, `\`,
+    /// `//`, `..`, `.` segments, `?` or `#`, and is either an exact path or a prefix ending in
+    /// `/*` (`/hooks/*` exempts every path starting with `/hooks/`). Never `/*` alone. Match
+    /// them against the normalised, decoded request path.
+    pub exempt_paths: Vec<String>,
+    /// Bytes of a form body read to find the token field
+    /// (`MIN_BODY_LIMIT..=MAX_BODY_LIMIT`); larger bodies get 413.
+    pub body_limit: usize,
+    /// Requests carrying a bearer token and no cookies skip the token check.
+    pub bearer_exempt: bool,
+}
+
+impl CsrfSettings {
+    /// The smallest accepted `csrf.body_limit` (1 KiB).
+    pub const MIN_BODY_LIMIT: usize = 1024;
+    /// The largest accepted `csrf.body_limit` (16 MiB).
+    pub const MAX_BODY_LIMIT: usize = 16 * 1024 * 1024;
 }
 
 /// `[proxy]`, validated.

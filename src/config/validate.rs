@@ -11,9 +11,10 @@ use warden_actors::{
 use super::{
     checks,
     error::{ConfigError, KeyError},
-    raw::{RawAuth, RawConfig, RawPasswords, RawProxy, RawServer, RawSession},
+    raw::{RawAuth, RawConfig, RawCsrf, RawPasswords, RawProxy, RawServer, RawSession},
     secret::check_keys,
-    AuthSettings, Config, ProxySettings, SameSite, SecretKeys, ServerSettings, SessionSettings,
+    AuthSettings, Config, CsrfSettings, ProxySettings, SameSite, SecretKeys, ServerSettings,
+    SessionSettings,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -111,6 +112,7 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let proxy = proxy(&raw.proxy, production, &mut errors);
     let auth = auth(&raw.auth, &mut errors);
     let passwords = passwords(&raw.passwords, &mut errors);
+    let csrf = csrf(&raw.csrf, &raw.session, production, &mut errors);
 
     if !errors.0.is_empty() {
         return Err(ConfigError::Invalid { errors: errors.0 });
@@ -152,6 +154,7 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         session,
         proxy,
         auth,
+        csrf,
         runtime,
     })
 }
@@ -553,4 +556,116 @@ fn passwords(raw: &RawPasswords, errors: &mut Errors) -> PasswordSettings {
     }
 
     PasswordSettings::new(params).threads(threads).queue(queue)
+}
+
+fn csrf(
+    raw: &RawCsrf,
+    session: &RawSession,
+    production: bool,
+    errors: &mut Errors,
+) -> CsrfSettings {
+    if !raw.enabled {
+        if production {
+            errors.push(
+                "csrf.enabled",
+                "CSRF protection cannot be disabled in production (exempt individual paths \
+                 with `csrf.exempt_paths` instead)",
+            );
+        } else {
+            tracing::warn!(
+                target: "warden::config",
+                "csrf.enabled = false: CSRF protection is DISABLED, any site can make this \
+                 browser send forged requests; the production profile refuses this"
+            );
+        }
+    }
+
+    let header_name = checks::header_name(raw.header_name.trim()).unwrap_or_else(|why| {
+        errors.push("csrf.header_name", why);
+        String::new()
+    });
+    if let Err(why) = checks::form_field_name(&raw.field_name) {
+        errors.push("csrf.field_name", why);
+    }
+
+    const COOKIE: &str = "csrf.cookie_name";
+    match checks::cookie_name(&raw.cookie_name) {
+        Err(why) => errors.push(COOKIE, why),
+        Ok(()) => {
+            let lower_name = raw.cookie_name.to_ascii_lowercase();
+            if !session.secure {
+                for prefix in ["__Host-", "__Secure-"] {
+                    if lower_name.starts_with(&prefix.to_ascii_lowercase()) {
+                        errors.push(
+                            COOKIE,
+                            format!(
+                                "a `{prefix}` cookie requires `session.secure = true` \
+                                 (browsers reject it otherwise); with `secure = false` use a \
+                                 name without the prefix, e.g. `csrf`"
+                            ),
+                        );
+                    }
+                }
+            }
+            if raw.cookie_name.eq_ignore_ascii_case(&session.cookie_name) {
+                errors.push(
+                    COOKIE,
+                    format!(
+                        "must differ from `session.cookie_name` (`{}`): the two cookies would \
+                         overwrite each other",
+                        session.cookie_name
+                    ),
+                );
+            }
+        }
+    }
+
+    const ORIGINS: &str = "csrf.trusted_origins";
+    let mut trusted_origins = Vec::with_capacity(raw.trusted_origins.len());
+    for entry in &raw.trusted_origins {
+        match checks::trusted_origin(entry) {
+            Ok(origin) if production && origin.starts_with("http://") => errors.push(
+                ORIGINS,
+                format!(
+                    "production requires `https://` origins, got `{origin}` (an `http://` page \
+                     can be altered by anyone on the network)"
+                ),
+            ),
+            Ok(origin) if !trusted_origins.contains(&origin) => trusted_origins.push(origin),
+            Ok(_) => {}
+            Err(why) => errors.push(ORIGINS, why),
+        }
+    }
+
+    let mut exempt_paths: Vec<String> = Vec::with_capacity(raw.exempt_paths.len());
+    for path in &raw.exempt_paths {
+        match checks::exempt_path(path) {
+            Ok(()) if !exempt_paths.contains(path) => exempt_paths.push(path.clone()),
+            Ok(()) => {}
+            Err(why) => errors.push("csrf.exempt_paths", why),
+        }
+    }
+
+    let (min_body, max_body) = (CsrfSettings::MIN_BODY_LIMIT, CsrfSettings::MAX_BODY_LIMIT);
+    if !(min_body..=max_body).contains(&raw.body_limit) {
+        errors.push(
+            "csrf.body_limit",
+            format!(
+                "must be between {min_body} (1 KiB) and {max_body} (16 MiB), got {}",
+                raw.body_limit
+            ),
+        );
+    }
+
+    CsrfSettings {
+        enabled: raw.enabled,
+        header_name,
+        field_name: raw.field_name.clone(),
+        cookie_name: raw.cookie_name.clone(),
+        trusted_origins,
+        trust_same_site: raw.trust_same_site,
+        exempt_paths,
+        body_limit: raw.body_limit,
+        bearer_exempt: raw.bearer_exempt,
+    }
 }

@@ -40,6 +40,8 @@ pub(crate) struct SessionInner {
     pub(crate) changes: Vec<Change>,
     pub(crate) renew: bool,
     pub(crate) purge: bool,
+    /// A CSRF secret created during this request (persisted with the other changes).
+    pub(crate) new_csrf_secret: Option<String>,
     pub(crate) accessed: bool,
 }
 
@@ -190,6 +192,33 @@ impl Session {
             user_id: user_id.into(),
             session_version,
         });
+    }
+
+    /// The session's CSRF secret (base64url), if the session exists and has one; a secret
+    /// created during this request counts.
+    pub(crate) fn csrf_secret(&self) -> Option<String> {
+        let s = self.0.borrow();
+        if s.purge || s.renew {
+            // A login or purge in this request rotates the secret.
+            return s.new_csrf_secret.clone();
+        }
+        s.new_csrf_secret.clone().or_else(|| {
+            s.entry
+                .as_ref()
+                .and_then(|e| e.record().csrf_secret.clone())
+        })
+    }
+
+    /// Whether a server-side session exists for this request (loaded at its start).
+    pub(crate) fn exists(&self) -> bool {
+        self.0.borrow().entry.is_some()
+    }
+
+    /// Stores a new CSRF secret in the session (after the handler, with the other changes).
+    pub(crate) fn set_csrf_secret(&self, secret: String) {
+        let mut s = self.0.borrow_mut();
+        s.new_csrf_secret = Some(secret.clone());
+        s.changes.push(Change::SetCsrfSecret(Some(secret)));
     }
 
     /// The authenticated user of the session, if any.

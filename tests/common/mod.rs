@@ -9,7 +9,10 @@
 use std::{
     collections::{BTreeMap, HashMap},
     path::Path,
-    sync::{Arc, Mutex, RwLock},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex, RwLock,
+    },
     time::{Duration, Instant},
 };
 
@@ -100,10 +103,12 @@ pub fn test_warden_with_passwords(
         .expect("start warden")
 }
 
-/// An in-memory [`UserStore`] (id → user), for tests.
+/// An in-memory [`UserStore`] (id → user), for tests. [`MemoryUsers::set_failing`] makes every
+/// call fail (a database outage).
 #[derive(Debug, Default)]
 pub struct MemoryUsers {
     users: RwLock<HashMap<String, User>>,
+    failing: AtomicBool,
 }
 
 impl MemoryUsers {
@@ -114,10 +119,7 @@ impl MemoryUsers {
 
     /// Adds or replaces a user.
     pub fn insert(&self, user: User) {
-        self.users
-            .write()
-            .unwrap()
-            .insert(user.id.clone(), user);
+        self.users.write().unwrap().insert(user.id.clone(), user);
     }
 
     /// Removes a user.
@@ -134,15 +136,30 @@ impl MemoryUsers {
     pub fn hash_of(&self, id: &str) -> Option<String> {
         self.get(id).map(|u| u.password_hash)
     }
+
+    /// Makes every [`UserStore`] call fail (`true`) or work again (`false`).
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), UserStoreError> {
+        if self.failing.load(Ordering::SeqCst) {
+            Err(UserStoreError("connection refused (simulated)".into()))
+        } else {
+            Ok(())
+        }
+    }
 }
 
 #[async_trait::async_trait]
 impl UserStore for MemoryUsers {
     async fn find_by_id(&self, id: &str) -> Result<Option<User>, UserStoreError> {
+        self.check()?;
         Ok(self.get(id))
     }
 
     async fn find_by_login(&self, login: &str) -> Result<Option<User>, UserStoreError> {
+        self.check()?;
         Ok(self
             .users
             .read()
@@ -153,6 +170,7 @@ impl UserStore for MemoryUsers {
     }
 
     async fn set_password_hash(&self, id: &str, phc: &str) -> Result<(), UserStoreError> {
+        self.check()?;
         match self.users.write().unwrap().get_mut(id) {
             Some(u) => {
                 u.password_hash = phc.to_owned();

@@ -6,7 +6,7 @@ use super::*;
 ///
 /// A global subscriber (set once) writes into a per-thread buffer: scoped subscribers
 /// (`with_default`) race with other test threads over tracing's callsite interest cache.
-fn capture_warnings(f: impl FnOnce()) -> String {
+pub(crate) fn capture_warnings(f: impl FnOnce()) -> String {
     use std::{cell::RefCell, io::Write, sync::Once};
 
     thread_local! {

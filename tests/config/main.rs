@@ -71,6 +71,7 @@ fn parse_error(toml: &str, env: &[(&str, &str)]) -> (Option<String>, String) {
 }
 
 mod auth;
+mod csrf;
 mod env;
 mod files;
 mod logs;

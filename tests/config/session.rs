@@ -6,7 +6,8 @@ use super::*;
 
 #[test]
 fn same_site_none_requires_secure() {
-    let toml = "[session]\ncookie_name = \"sid\"\nsecure = false\nsame_site = \"none\"\n";
+    let toml = "[session]\ncookie_name = \"sid\"\nsecure = false\nsame_site = \"none\"\n\
+                [csrf]\ncookie_name = \"csrf\"\n";
     let reason = only_error(toml, &[], "session.same_site");
     assert!(reason.contains("secure"), "{reason}");
     let cfg = load("[session]\nsame_site = \"none\"\n", &[]).unwrap();
@@ -15,12 +16,20 @@ fn same_site_none_requires_secure() {
 
 #[test]
 fn a_host_prefixed_cookie_requires_secure() {
-    let reason = only_error("[session]\nsecure = false\n", &[], "session.cookie_name");
+    // (The pre-session CSRF cookie gets a plain name too: `__Host-csrf` has the same rule.)
+    let reason = only_error(
+        "[session]\nsecure = false\n[csrf]\ncookie_name = \"csrf\"\n",
+        &[],
+        "session.cookie_name",
+    );
     assert!(reason.contains("__Host-"), "{reason}");
-    let toml = "[session]\ncookie_name = \"__Secure-sid\"\nsecure = false\n";
+    let toml = "[session]\ncookie_name = \"__Secure-sid\"\nsecure = false\n\
+                [csrf]\ncookie_name = \"csrf\"\n";
     only_error(toml, &[], "session.cookie_name");
     // Development accepts an insecure cookie with a plain name.
-    let cfg = load("[session]\ncookie_name = \"sid\"\nsecure = false\n", &[]).unwrap();
+    let toml = "[session]\ncookie_name = \"sid\"\nsecure = false\n\
+                [csrf]\ncookie_name = \"csrf\"\n";
+    let cfg = load(toml, &[]).unwrap();
     assert!(!cfg.session.secure);
     assert_eq!(cfg.session.cookie_name, "sid");
 }
@@ -162,7 +171,8 @@ fn a_host_prefixed_cookie_must_not_set_a_domain() {
 
 #[test]
 fn every_host_prefix_violation_is_reported_in_key_order() {
-    let toml = "[session]\nsecure = false\npath = \"/app\"\ndomain = \"example.com\"\n";
+    let toml = "[session]\nsecure = false\npath = \"/app\"\ndomain = \"example.com\"\n\
+                [csrf]\ncookie_name = \"csrf\"\n";
     let err = invalid(toml, &[]);
     assert_eq!(
         err.keys(),

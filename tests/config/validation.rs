@@ -252,7 +252,8 @@ fn an_invalid_request_id_header_is_rejected() {
 #[test]
 fn production_requires_secure_cookies() {
     let toml = "profile = \"production\"\n[server]\norigin = \"https://app.example.com\"\n\
-                [session]\ncookie_name = \"sid\"\nsecure = false\n";
+                [session]\ncookie_name = \"sid\"\nsecure = false\n\
+                [csrf]\ncookie_name = \"csrf\"\n";
     let reason = only_error(toml, &[("WARDEN_SECRET_KEY", KEY_A)], "session.secure");
     assert!(reason.contains("production"), "{reason}");
 }
@@ -282,9 +283,10 @@ fn production_reports_every_problem_at_once() {
             "session.cookie_name",
             "session.secure",
             "session.idle_timeout_secs",
+            "csrf.cookie_name", // `__Host-csrf` needs `session.secure = true` too
         ]
     );
-    assert_eq!(err.to_string().lines().count(), 5);
+    assert_eq!(err.to_string().lines().count(), 6);
 }
 
 #[test]

@@ -72,8 +72,10 @@ impl SessionRecord {
                     // user's session (Django's flush-on-different-user, Spring's new session).
                     if self.user_id.as_ref().is_some_and(|u| u != user_id) {
                         self.data.clear();
-                        self.csrf_secret = None;
                     }
+                    // The CSRF secret rotates on every login (a token seen before login is
+                    // worthless after it).
+                    self.csrf_secret = None;
                     self.user_id = Some(user_id.clone());
                     self.authenticated_at = Some(now);
                     self.session_version = Some(*session_version);
