@@ -1199,8 +1199,9 @@ async fn debug_output_never_shows_data_secrets_or_tokens() {
     let changes = vec![
         ins("password_hint", value),
         ins("nested", json!({ "deep": value })),
-        Change::SetCsrfSecret(Some(csrf.into())),
+        // (A login rotates the CSRF secret, so the secret is set after it.)
         login("alice", 3),
+        Change::SetCsrfSecret(Some(csrf.into())),
     ];
     let (token, entry) = s.create(&changes).await.unwrap();
     let e = active(lookup(&rt, &token).await);

@@ -20,7 +20,7 @@ use futures_util::{
 
 use super::{
     body::{content_kind, form_field, multipart_field, BodyKind},
-    origin::{check_origin, OriginPolicy, OriginVerdict},
+    origin::{check_origin, normalize_origin, OriginPolicy, OriginVerdict},
     path::is_exempt,
     state::{CsrfInner, CsrfState},
     token::{verify, CsrfSecret, PresessionSigner},
@@ -36,6 +36,9 @@ pub(crate) struct Shared {
     pub(crate) presession: PresessionSigner,
     pub(crate) audit: AuditHandle,
     pub(crate) cookie_secure: bool,
+    /// The header that carries bearer tokens (`[auth] bearer_header`) and its scheme.
+    pub(crate) bearer_header: String,
+    pub(crate) bearer_scheme: String,
 }
 
 /// Cross-site request forgery protection.
@@ -75,7 +78,8 @@ impl CsrfMiddleware {
     /// CSRF protection configured from `warden`'s `[csrf]`, `[server]` and `[secrets]`.
     pub fn new(warden: &Warden) -> Self {
         let cfg = warden.config();
-        let own = cfg.server.origin.clone();
+        // Compared with browsers' `Origin` serialisation (no default port, lowercase).
+        let own = normalize_origin(&cfg.server.origin).unwrap_or_else(|| cfg.server.origin.clone());
         Self {
             shared: Rc::new(Shared {
                 settings: cfg.csrf.clone(),
@@ -87,6 +91,8 @@ impl CsrfMiddleware {
                 presession: PresessionSigner::from_secrets(&cfg.secrets),
                 audit: warden.audit().clone(),
                 cookie_secure: cfg.session.secure,
+                bearer_header: cfg.auth.bearer_header.clone(),
+                bearer_scheme: cfg.auth.bearer_scheme.clone(),
             }),
         }
     }
@@ -161,8 +167,18 @@ impl Shared {
             tracing::debug!(path = req.path(), "csrf: exempt path");
             return Ok(());
         }
+        // A request authenticated only by a bearer token (no cookies at all) is not something
+        // a browser can be tricked into sending.
         let has_cookies = req.headers().contains_key(header::COOKIE);
-        if s.bearer_exempt && req.headers().contains_key(header::AUTHORIZATION) && !has_cookies {
+        let bearer = req
+            .headers()
+            .get(self.bearer_header.as_str())
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().split_once([' ', '\t']))
+            .is_some_and(|(scheme, token)| {
+                scheme.eq_ignore_ascii_case(&self.bearer_scheme) && !token.trim().is_empty()
+            });
+        if s.bearer_exempt && bearer && !has_cookies {
             return Ok(());
         }
         if let OriginVerdict::Reject(reason) = check_origin(req.headers(), &self.origin) {
