@@ -88,6 +88,7 @@ pub mod middleware;
 pub mod request_id;
 mod runtime;
 pub mod session;
+mod signing;
 
 pub use self::{
     client_ip::{ClientIpResolver, ForwardedHeader, TrustedProxies},

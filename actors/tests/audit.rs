@@ -126,7 +126,19 @@ async fn a_panicking_failing_or_slow_sink_blocks_nobody() {
         .await
         .unwrap();
     assert!(t.elapsed() < Duration::from_secs(1));
-    let stats = rt.audit().stats().await.unwrap();
+    // The failing sinks run on their own threads: wait until they have been offered all 21.
+    let mut stats = rt.audit().stats().await.unwrap();
+    let settled = |s: &warden_actors::AuditStats| {
+        s.sinks
+            .iter()
+            .filter(|k| k.name == "panicky" || k.name == "failing")
+            .all(|k| k.failed + k.dropped >= 21)
+    };
+    let started = Instant::now();
+    while !settled(&stats) && started.elapsed() < Duration::from_secs(5) {
+        actix_rt::time::sleep(Duration::from_millis(5)).await;
+        stats = rt.audit().stats().await.unwrap();
+    }
     let by = |n: &str| stats.sinks.iter().find(|s| s.name == n).unwrap().clone();
     let panicky = by("panicky");
     let failing = by("failing");

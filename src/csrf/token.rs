@@ -41,17 +41,15 @@
 
 use std::fmt;
 
-use base64::{
-    alphabet,
-    engine::{general_purpose, GeneralPurpose},
-    Engine,
-};
-use hmac::{Hmac, KeyInit, Mac};
+use base64::Engine;
+use hmac::Mac;
 use rand::{rngs::OsRng, RngCore};
-use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
-use crate::config::SecretKeys;
+use crate::{
+    config::SecretKeys,
+    signing::{SigningKey, B64, KID_LEN, VERSION},
+};
 
 /// Length of a masked token produced by [`mask`]: 64 bytes in base64url without padding.
 ///
@@ -73,12 +71,6 @@ const SECRET_LEN: usize = 32;
 /// Length of the base64url (no padding) encoding of 32 bytes.
 const B64_32_LEN: usize = 43;
 
-/// The pre-session cookie format version, its first field.
-const VERSION: &str = "v1";
-
-/// Domain-separation label for key ids (shared with the session cookie: ids are public).
-const KID_LABEL: &[u8] = b"warden/kid/v1";
-
 /// Domain-separation label for the pre-session MAC key.
 const PRESESSION_LABEL: &[u8] = b"warden/csrf-presession/v1";
 
@@ -86,23 +78,8 @@ const PRESESSION_LABEL: &[u8] = b"warden/csrf-presession/v1";
 /// cookie MAC message, which starts with `v1.`.
 const SECRET_PREFIX: &[u8] = b"secret:";
 
-/// Length of a key id, in hex characters (4 bytes).
-const KID_LEN: usize = 8;
-
 /// Length of a valid pre-session cookie: `v1` `.` kid `.` nonce `.` mac.
 const PRESESSION_COOKIE_LEN: usize = VERSION.len() + 1 + KID_LEN + 1 + B64_32_LEN + 1 + B64_32_LEN;
-
-/// SHA-256 block size: HMAC keys are zero-padded (or hashed, if longer) to this length.
-const HMAC_BLOCK_LEN: usize = 64;
-
-/// base64url without padding that refuses non-canonical encodings (non-zero unused bits in the
-/// last character), so every byte string has exactly one accepted encoding.
-const B64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::URL_SAFE,
-    general_purpose::NO_PAD.with_decode_allow_trailing_bits(false),
-);
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// A session's 256-bit CSRF secret.
 ///
@@ -246,75 +223,18 @@ fn decode_fixed<const N: usize>(value: &str, b64_len: usize) -> Option<[u8; N]> 
     B64.decode(value).ok()?.try_into().ok()
 }
 
-/// HMAC-SHA256 keyed with `key` of any length.
-///
-/// The RFC 2104 key preparation `Hmac::new_from_slice` performs (longer keys hashed, shorter
-/// ones zero-padded), done here so deriving keys cannot fail. A unit test checks both agree.
-fn keyed_hmac(key: &[u8]) -> HmacSha256 {
-    let mut block = [0u8; HMAC_BLOCK_LEN];
-    if key.len() <= HMAC_BLOCK_LEN {
-        block.iter_mut().zip(key).for_each(|(b, k)| *b = *k);
-    } else {
-        block
-            .iter_mut()
-            .zip(Sha256::digest(key).iter())
-            .for_each(|(b, k)| *b = *k);
-    }
-    HmacSha256::new(&block.into())
-}
-
-/// One configured secret, reduced to its public key id and the derived pre-session MAC key.
-#[derive(Clone)]
-struct PresessionKey {
-    /// 8 lowercase hex characters.
-    kid: String,
-    /// HMAC-SHA256 keyed with the derived key, cloned for each message.
-    mac: HmacSha256,
-}
-
-impl PresessionKey {
-    fn derive(secret: &[u8]) -> Self {
-        let kid_hash = Sha256::new()
-            .chain_update(KID_LABEL)
-            .chain_update(secret)
-            .finalize();
-        let kid = hex::encode(kid_hash.get(..KID_LEN / 2).unwrap_or_default());
-        let derived = keyed_hmac(secret)
-            .chain_update(PRESESSION_LABEL)
-            .finalize()
-            .into_bytes();
-        PresessionKey {
-            kid,
-            mac: keyed_hmac(&derived),
-        }
-    }
-
-    /// `HMAC(k, "v1." || kid || "." || nonce_b64)`.
-    fn tag(&self, nonce_b64: &str) -> [u8; 32] {
-        self.mac
+/// The CSRF secret of a pre-session cookie: `HMAC(k, "secret:" || nonce)`, recomputed from the
+/// cookie's nonce and never sent itself.
+fn presession_secret(key: &SigningKey, nonce: &[u8; 32]) -> CsrfSecret {
+    CsrfSecret(
+        key.mac
             .clone()
-            .chain_update(VERSION)
-            .chain_update(".")
-            .chain_update(&self.kid)
-            .chain_update(".")
-            .chain_update(nonce_b64)
+            .chain_update(SECRET_PREFIX)
+            .chain_update(nonce)
             .finalize()
             .into_bytes()
-            .into()
-    }
-
-    /// `HMAC(k, "secret:" || nonce)`.
-    fn secret(&self, nonce: &[u8; 32]) -> CsrfSecret {
-        CsrfSecret(
-            self.mac
-                .clone()
-                .chain_update(SECRET_PREFIX)
-                .chain_update(nonce)
-                .finalize()
-                .into_bytes()
-                .into(),
-        )
-    }
+            .into(),
+    )
 }
 
 /// Issues and opens the signed pre-session CSRF cookie used before a session exists (login
@@ -350,9 +270,9 @@ impl PresessionKey {
 #[derive(Clone)]
 pub struct PresessionSigner {
     /// Issues and opens.
-    current: PresessionKey,
+    current: SigningKey,
     /// Open only, newest first.
-    previous: Vec<PresessionKey>,
+    previous: Vec<SigningKey>,
 }
 
 impl PresessionSigner {
@@ -383,7 +303,9 @@ impl PresessionSigner {
         I: IntoIterator<Item = K>,
         K: AsRef<[u8]>,
     {
-        let mut keys = keys.into_iter().map(|k| PresessionKey::derive(k.as_ref()));
+        let mut keys = keys
+            .into_iter()
+            .map(|k| SigningKey::derive(k.as_ref(), PRESESSION_LABEL));
         let current = keys.next()?;
         Some(PresessionSigner {
             current,
@@ -404,8 +326,11 @@ impl PresessionSigner {
     /// ```
     pub fn from_secrets(secrets: &SecretKeys) -> Self {
         PresessionSigner {
-            current: PresessionKey::derive(secrets.current()),
-            previous: secrets.previous().map(PresessionKey::derive).collect(),
+            current: SigningKey::derive(secrets.current(), PRESESSION_LABEL),
+            previous: secrets
+                .previous()
+                .map(|k| SigningKey::derive(k, PRESESSION_LABEL))
+                .collect(),
         }
     }
 
@@ -422,7 +347,7 @@ impl PresessionSigner {
         for part in [VERSION, ".", &key.kid, ".", &nonce_b64, ".", &mac_b64] {
             cookie.push_str(part);
         }
-        (cookie, key.secret(&nonce))
+        (cookie, presession_secret(key, &nonce))
     }
 
     /// Checks a cookie value received from a client and recomputes its CSRF secret.
@@ -458,7 +383,7 @@ impl PresessionSigner {
         self.keys()
             .filter(|key| key.kid == kid)
             .find(|key| bool::from(key.tag(nonce_b64).ct_eq(&mac)))
-            .map(|key| key.secret(&nonce))
+            .map(|key| presession_secret(key, &nonce))
     }
 
     /// The public key id new cookies are issued under (8 lowercase hex characters).
@@ -467,7 +392,7 @@ impl PresessionSigner {
     }
 
     /// Every key, current first.
-    fn keys(&self) -> impl Iterator<Item = &PresessionKey> + '_ {
+    fn keys(&self) -> impl Iterator<Item = &SigningKey> + '_ {
         std::iter::once(&self.current).chain(&self.previous)
     }
 }
@@ -647,7 +572,7 @@ mod tests {
     fn standard_alphabet_and_padding_are_invalid() {
         let s = CsrfSecret::generate();
         let t = mask(&s);
-        let std_b64 = general_purpose::STANDARD.encode(B64.decode(&t).unwrap());
+        let std_b64 = base64::engine::general_purpose::STANDARD.encode(B64.decode(&t).unwrap());
         assert!(!verify(&std_b64, &s));
         let swapped: String = t
             .chars()
@@ -694,25 +619,6 @@ mod tests {
             bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
             let changed = String::from_utf8(bytes).unwrap();
             assert!(!verify(&changed, &s), "position {i}");
-        }
-    }
-
-    // ---- HMAC helper ----
-
-    #[test]
-    fn keyed_hmac_matches_new_from_slice() {
-        for len in [0, 1, 31, 32, 63, 64, 65, 100, 200] {
-            let key: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
-            let ours = keyed_hmac(&key)
-                .chain_update(b"msg")
-                .finalize()
-                .into_bytes();
-            let lib = <HmacSha256 as KeyInit>::new_from_slice(&key)
-                .unwrap()
-                .chain_update(b"msg")
-                .finalize()
-                .into_bytes();
-            assert_eq!(ours, lib, "key length {len}");
         }
     }
 
@@ -827,11 +733,11 @@ mod tests {
         let sg = signer(&[KEY_A]);
         let (cookie, _) = sg.issue();
         let parts: Vec<&str> = cookie.split('.').collect();
-        let session_mac_key = keyed_hmac(KEY_A)
+        let session_mac_key = crate::signing::keyed_hmac(KEY_A)
             .chain_update(b"warden/session-cookie/v1")
             .finalize()
             .into_bytes();
-        let session_tag: [u8; 32] = keyed_hmac(&session_mac_key)
+        let session_tag: [u8; 32] = crate::signing::keyed_hmac(&session_mac_key)
             .chain_update(format!("v1.{}.{}", parts[1], parts[2]))
             .finalize()
             .into_bytes()

@@ -24,17 +24,14 @@
 
 use std::fmt;
 
-use base64::{
-    alphabet,
-    engine::{general_purpose, GeneralPurpose},
-    Engine,
-};
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
+use base64::Engine;
 use subtle::ConstantTimeEq;
 use warden_actors::session::SessionToken;
 
-use crate::config::SecretKeys;
+use crate::{
+    config::SecretKeys,
+    signing::{SigningKey, B64, KID_LEN, VERSION},
+};
 
 /// The longest cookie value [`CookieSigner::verify`] looks at, in bytes. Anything longer is
 /// refused with [`CookieError::TooLong`] before it is parsed. A valid cookie is 99 bytes.
@@ -46,36 +43,14 @@ use crate::config::SecretKeys;
 /// ```
 pub const MAX_COOKIE_LEN: usize = 128;
 
-/// The format version, the first field of every cookie.
-const VERSION: &str = "v1";
-
-/// Domain-separation label for key ids.
-const KID_LABEL: &[u8] = b"warden/kid/v1";
-
 /// Domain-separation label for the session cookie MAC key.
 const MAC_LABEL: &[u8] = b"warden/session-cookie/v1";
-
-/// Length of a key id, in hex characters (4 bytes).
-const KID_LEN: usize = 8;
 
 /// Length of the base64url (no padding) encoding of 32 bytes.
 const B64_LEN: usize = 43;
 
 /// Length of a valid cookie: `v1` `.` kid `.` token `.` mac.
 const COOKIE_LEN: usize = VERSION.len() + 1 + KID_LEN + 1 + B64_LEN + 1 + B64_LEN;
-
-/// SHA-256 block size: HMAC keys are zero-padded (or hashed, if longer) to this length.
-const HMAC_BLOCK_LEN: usize = 64;
-
-/// base64url without padding that refuses non-canonical encodings (non-zero unused bits in the
-/// last character). Spelled out rather than relying on `URL_SAFE_NO_PAD`'s defaults, which are
-/// the same today.
-const B64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::URL_SAFE,
-    general_purpose::NO_PAD.with_decode_allow_trailing_bits(false),
-);
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// Why a cookie value was refused (or a signer could not be built).
 ///
@@ -163,67 +138,6 @@ pub struct VerifiedCookie {
     pub needs_resign: bool,
 }
 
-/// One configured secret, reduced to what signing needs: its public key id and an HMAC keyed
-/// with the derived MAC key. The secret itself is not kept.
-#[derive(Clone)]
-struct CookieKey {
-    /// 8 lowercase hex characters.
-    kid: String,
-    /// HMAC-SHA256 keyed with `mac_key`, ready to be cloned and fed a message.
-    mac: HmacSha256,
-}
-
-impl CookieKey {
-    fn derive(secret: &[u8]) -> Self {
-        let kid_hash = Sha256::new()
-            .chain_update(KID_LABEL)
-            .chain_update(secret)
-            .finalize();
-        let kid = hex::encode(kid_hash.get(..KID_LEN / 2).unwrap_or_default());
-        let mac_key = keyed_hmac(secret)
-            .chain_update(MAC_LABEL)
-            .finalize()
-            .into_bytes();
-        CookieKey {
-            kid,
-            mac: keyed_hmac(&mac_key),
-        }
-    }
-
-    /// `HMAC-SHA256(mac_key, "v1." || kid || "." || token_b64)`.
-    fn tag(&self, token_b64: &str) -> [u8; 32] {
-        self.mac
-            .clone()
-            .chain_update(VERSION)
-            .chain_update(".")
-            .chain_update(&self.kid)
-            .chain_update(".")
-            .chain_update(token_b64)
-            .finalize()
-            .into_bytes()
-            .into()
-    }
-}
-
-/// HMAC-SHA256 keyed with `key` of any length.
-///
-/// This is the RFC 2104 key preparation `Hmac::new_from_slice` performs (keys longer than the
-/// 64-byte block are hashed, shorter ones zero-padded), done here so that building a signer
-/// cannot fail: `new_from_slice` returns a `Result` even though HMAC accepts every key length.
-/// A unit test checks both agree.
-fn keyed_hmac(key: &[u8]) -> HmacSha256 {
-    let mut block = [0u8; HMAC_BLOCK_LEN];
-    if key.len() <= HMAC_BLOCK_LEN {
-        block.iter_mut().zip(key).for_each(|(b, k)| *b = *k);
-    } else {
-        block
-            .iter_mut()
-            .zip(Sha256::digest(key).iter())
-            .for_each(|(b, k)| *b = *k);
-    }
-    HmacSha256::new(&block.into())
-}
-
 /// Signs session tokens into cookie values and verifies them.
 ///
 /// Holds one derived MAC key per configured secret, current first. [`sign`](Self::sign) always
@@ -254,9 +168,9 @@ fn keyed_hmac(key: &[u8]) -> HmacSha256 {
 #[derive(Clone)]
 pub struct CookieSigner {
     /// Signs and verifies.
-    current: CookieKey,
+    current: SigningKey,
     /// Verify only, newest first.
-    previous: Vec<CookieKey>,
+    previous: Vec<SigningKey>,
 }
 
 impl CookieSigner {
@@ -268,8 +182,11 @@ impl CookieSigner {
     /// the previous keys.
     pub fn new(secrets: &SecretKeys) -> Self {
         CookieSigner {
-            current: CookieKey::derive(secrets.current()),
-            previous: secrets.previous().map(CookieKey::derive).collect(),
+            current: SigningKey::derive(secrets.current(), MAC_LABEL),
+            previous: secrets
+                .previous()
+                .map(|k| SigningKey::derive(k, MAC_LABEL))
+                .collect(),
         }
     }
 
@@ -300,7 +217,9 @@ impl CookieSigner {
         I: IntoIterator<Item = K>,
         K: AsRef<[u8]>,
     {
-        let mut keys = keys.into_iter().map(|k| CookieKey::derive(k.as_ref()));
+        let mut keys = keys
+            .into_iter()
+            .map(|k| SigningKey::derive(k.as_ref(), MAC_LABEL));
         let current = keys.next().ok_or(CookieError::NoKeys)?;
         Ok(CookieSigner {
             current,
@@ -417,7 +336,7 @@ impl CookieSigner {
     }
 
     /// Every key, current first.
-    fn keys(&self) -> impl Iterator<Item = &CookieKey> + '_ {
+    fn keys(&self) -> impl Iterator<Item = &SigningKey> + '_ {
         std::iter::once(&self.current).chain(&self.previous)
     }
 }
@@ -453,35 +372,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keyed_hmac_matches_new_from_slice() {
-        for len in [0, 1, 31, 32, 63, 64, 65, 100, 200] {
-            let key: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
-            let ours = keyed_hmac(&key)
-                .chain_update(b"msg")
-                .finalize()
-                .into_bytes();
-            let lib = <HmacSha256 as KeyInit>::new_from_slice(&key)
-                .unwrap()
-                .chain_update(b"msg")
-                .finalize()
-                .into_bytes();
-            assert_eq!(ours, lib, "key length {len}");
-        }
-    }
-
-    #[test]
-    fn keyed_hmac_rfc4231_case_2() {
-        let tag = keyed_hmac(b"Jefe")
-            .chain_update(b"what do ya want for nothing?")
-            .finalize()
-            .into_bytes();
-        assert_eq!(
-            hex::encode(tag),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-    }
-
-    #[test]
     fn cookie_len_is_99() {
         assert_eq!(COOKIE_LEN, 99);
     }
@@ -496,6 +386,8 @@ mod tests {
         assert!(B64.decode(&bad).is_err());
         assert_eq!(decode_32(&bad), Err(CookieError::Malformed));
         // The stock engine behaves the same.
-        assert!(general_purpose::URL_SAFE_NO_PAD.decode(&bad).is_err());
+        assert!(base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&bad)
+            .is_err());
     }
 }
