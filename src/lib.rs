@@ -67,6 +67,7 @@
 //! | [`session`] | [`SessionMiddleware`](session::SessionMiddleware), the [`Session`](session::Session) extractor, the signed cookie |
 //! | [`auth`] | [`AuthMiddleware`](auth::AuthMiddleware), `CurrentUser`, `LoginRequired`, `Requires`, [`Accounts`](auth::Accounts) flows |
 //! | [`audit`] | audit events carrying the request's context |
+//! | [`audit_http`] | the audit stream as Server-Sent Events, the Prometheus `/metrics` handler |
 //! | [`health`] | the `/healthz` handler |
 //! | `error` | [`Error`]: 401/403/429 with generic bodies, opaque 500/503 |
 //! | `runtime` | [`Warden`]: the started actors plus the config |
@@ -78,13 +79,18 @@
 pub use warden_actors as actors;
 
 pub mod audit;
+pub mod audit_http;
 pub mod auth;
 pub mod client_ip;
 pub mod config;
 pub mod csrf;
 mod error;
+pub mod headers;
 pub mod health;
+pub mod hosts;
+pub mod lockout;
 pub mod middleware;
+pub mod ratelimit;
 pub mod request_id;
 mod runtime;
 pub mod session;
@@ -94,6 +100,8 @@ pub use self::{
     client_ip::{ClientIpResolver, ForwardedHeader, TrustedProxies},
     config::{Config, ConfigError, ConfigLoader, Profile},
     error::Error,
+    headers::{CspNonce, SecurityHeadersConfig, SecurityHeadersMiddleware},
+    hosts::{AllowedHosts, AllowedHostsMiddleware},
     middleware::{RequestContext, RequestContextExt, RequestContextMiddleware},
     request_id::RequestId,
     runtime::{Warden, WardenBuilder},

@@ -41,7 +41,9 @@
 mod audit;
 pub mod clock;
 pub mod error;
+pub mod lockout;
 pub mod password;
+pub mod ratelimit;
 mod runtime;
 pub mod session;
 pub mod store;
@@ -50,9 +52,11 @@ pub mod tokens;
 
 pub use self::{
     audit::{
-        AuditHandle, AuditQuery, AuditSink, AuditStats, FnSink, JsonLinesSink, SecurityEvent,
-        SinkError, SinkStats, StoredEvent, Subscription, TracingSink, MAX_FIELD_CHARS,
-        MAX_QUERY_LIMIT, REDACTED,
+        export_jsonl, is_must_log, AuditHandle, AuditPage, AuditQuery, AuditSink, AuditStats,
+        ExportError, FnSink, JsonLinesSink, SecurityEvent, SinkError, SinkStats, StoredEvent,
+        Subscription, TracingSink, DEFAULT_AGGREGATE_NAMES, DEFAULT_SPIKE_KINDS, MAX_DETAILS_BYTES,
+        MAX_FIELD_CHARS, MAX_PAGE, MAX_QUERY_LIMIT, MUST_LOG, OPENMETRICS_CONTENT_TYPE,
+        PROMETHEUS_CONTENT_TYPE, REDACTED,
     },
     clock::{Clock, ManualClock, SharedClock, SystemClock},
     error::{ActorError, StoreError},

@@ -196,10 +196,15 @@ impl Shared {
             None => match self.token_from_body(req).await {
                 Ok(t) => t,
                 Err(status) => {
-                    self.audit.emit(
-                        service_event(req, "csrf.reject.missing")
-                            .detail("reason", "body_too_large"),
-                    );
+                    self.audit
+                        .emit(service_event(req, "csrf.reject.missing").detail(
+                            "reason",
+                            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                                "body_too_large"
+                            } else {
+                                "body_unreadable"
+                            },
+                        ));
                     return Err(reject(status));
                 }
             },
@@ -299,7 +304,9 @@ where
                 set_cookie: None,
             })));
             req.extensions_mut().insert(state.clone());
+            let had_presession = req.cookie(&shared.settings.cookie_name).is_some();
             let mut res = service.call(req).await?;
+            state.after_handler(had_presession);
             let set = state.0.borrow_mut().set_cookie.take();
             if let Some(value) = set {
                 let c = shared.presession_cookie(value);

@@ -173,10 +173,14 @@ pub fn check_origin(headers: &HeaderMap, cfg: &OriginPolicy) -> OriginVerdict {
                 OriginVerdict::Pass
             } else if !cfg.trust_same_site {
                 OriginVerdict::Reject("same_site")
-            } else if matches!(origin, Single::Absent) {
-                OriginVerdict::Pass
             } else {
-                check_origin_header(&origin, cfg)
+                // The browser vouches that the request is same-site; with `trust_same_site`
+                // any well-formed, non-null `Origin` (a sibling) is accepted. The token is
+                // still required.
+                match check_origin_header(&origin, cfg) {
+                    OriginVerdict::Reject("origin_mismatch") => OriginVerdict::Pass,
+                    other => other,
+                }
             }
         }
         FetchSite::Absent => match origin {

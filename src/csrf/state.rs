@@ -12,7 +12,10 @@ use super::{
     middleware::Shared,
     token::{mask, CsrfSecret},
 };
-use crate::{session::Session, Error};
+use crate::{
+    session::{Session, SessionStatus},
+    Error,
+};
 
 pub(crate) struct CsrfInner {
     pub(crate) shared: Rc<Shared>,
@@ -25,6 +28,33 @@ pub(crate) struct CsrfInner {
 
 #[derive(Clone)]
 pub(crate) struct CsrfState(pub(crate) Rc<RefCell<CsrfInner>>);
+
+impl CsrfState {
+    /// After the handler, before the session is saved: no session is ever left without a CSRF
+    /// secret, and the pre-session cookie rotates when the session is created, renewed (login)
+    /// or purged (logout).
+    pub(crate) fn after_handler(&self, had_presession: bool) {
+        let mut inner = self.0.borrow_mut();
+        let status = inner.session.status();
+        let renewed = matches!(status, SessionStatus::Renewed);
+        let purged = matches!(status, SessionStatus::Purged);
+        if renewed || inner.session.will_create() {
+            // A token rendered during this request (from the pre-session cookie, or from the
+            // session before a login) stays valid only if it was rendered after a login;
+            // otherwise the session gets a fresh secret: a login always rotates it.
+            let secret = match &inner.secret {
+                Some(s) if !renewed => s.clone(),
+                _ => CsrfSecret::generate(),
+            };
+            inner.session.set_csrf_secret(secret.to_b64());
+        }
+        if (renewed || purged || inner.session.will_create()) && had_presession {
+            // The login page's token must not outlive the login or come back after logout.
+            let (cookie, _) = inner.shared.presession.issue();
+            inner.set_cookie = Some(cookie);
+        }
+    }
+}
 
 impl CsrfInner {
     /// The secret of this request, creating one if needed: in the session when one exists

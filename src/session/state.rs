@@ -214,6 +214,13 @@ impl Session {
         self.0.borrow().entry.is_some()
     }
 
+    /// Whether the session will be created after the handler (none existed and the request
+    /// stored something).
+    pub(crate) fn will_create(&self) -> bool {
+        let s = self.0.borrow();
+        s.entry.is_none() && !s.purge && (s.renew || !s.changes.is_empty())
+    }
+
     /// Stores a new CSRF secret in the session (after the handler, with the other changes).
     pub(crate) fn set_csrf_secret(&self, secret: String) {
         let mut s = self.0.borrow_mut();

@@ -9,6 +9,10 @@ use time::OffsetDateTime;
 /// Longest string kept in an event field; longer values are truncated.
 pub const MAX_FIELD_CHARS: usize = 512;
 
+/// Most bytes (roughly, as JSON) of an event's `details`; entries beyond are dropped and
+/// `details._truncated` is set, so one event stays small whatever the caller put in it.
+pub const MAX_DETAILS_BYTES: usize = 8 * 1024;
+
 /// Detail keys whose values are never recorded (compared case-insensitively, as substrings).
 const SECRET_KEY_PARTS: [&str; 10] = [
     "password",
@@ -110,6 +114,44 @@ fn clean_name(s: &str) -> String {
     } else {
         n
     }
+}
+
+fn is_clean_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'*'))
+}
+
+/// Roughly how many bytes a value takes as JSON.
+fn approx_size(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len() + 2,
+        Value::Array(a) => a.iter().map(approx_size).sum::<usize>() + a.len() + 2,
+        Value::Object(m) => {
+            m.iter()
+                .map(|(k, v)| k.len() + 4 + approx_size(v))
+                .sum::<usize>()
+                + 2
+        }
+        _ => 8,
+    }
+}
+
+/// Keeps the entries of `m` (in order) that fit in [`MAX_DETAILS_BYTES`].
+fn cap_details(m: Map<String, Value>) -> Map<String, Value> {
+    let mut used = 0;
+    let mut out = Map::new();
+    for (k, v) in m {
+        let size = k.len() + 4 + approx_size(&v);
+        if used + size > MAX_DETAILS_BYTES {
+            out.insert("_truncated".into(), Value::Bool(true));
+            break;
+        }
+        used += size;
+        out.insert(k, v);
+    }
+    out
 }
 
 fn is_secret_key(k: &str) -> bool {
@@ -233,8 +275,16 @@ impl SecurityEvent {
                 .map(|p| clean(p.split('?').next().unwrap_or_default())),
             client_ip: self.client_ip,
             user_id: self.user_id.as_deref().map(clean),
-            details: clean_map(self.details, 0),
+            details: cap_details(clean_map(self.details, 0)),
         }
+    }
+
+    /// Normalises the name if it is not already (cheap when it is).
+    pub(crate) fn with_clean_name(mut self) -> Self {
+        if !is_clean_name(&self.name) {
+            self.name = clean_name(&self.name);
+        }
+        self
     }
 
     /// Whether the name matches a filter: `""` matches all, `"csrf."` matches by prefix, and a
@@ -287,6 +337,20 @@ mod tests {
         assert!(ev.matches(""));
         assert!(!ev.matches("auth."));
         assert_eq!(SecurityEvent::new("").name, "unnamed");
+    }
+
+    #[test]
+    fn huge_details_are_capped() {
+        let mut ev = SecurityEvent::new("x");
+        for i in 0..64 {
+            ev = ev.detail(format!("k{i}"), "v".repeat(10_000));
+        }
+        let ev = ev.sanitized();
+        assert!(StoredEvent::new(1, ev.clone()).to_json_line().len() < MAX_DETAILS_BYTES + 1024);
+        assert_eq!(ev.details["_truncated"], true);
+        assert_eq!(ev.details["k0"].as_str().unwrap().len(), MAX_FIELD_CHARS);
+        let small = SecurityEvent::new("x").detail("a", 1).sanitized();
+        assert!(small.details.get("_truncated").is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! [`AuditHandle`]: the cheap, clonable way to talk to the audit actor.
 
 use std::{
+    future::Future,
     sync::{atomic::Ordering, Arc},
     time::Duration,
 };
@@ -9,12 +10,21 @@ use actix::{dev::SendError, Addr};
 
 use super::{
     actor::{AuditActor, SharedCounters, NAME},
+    aggregate::Admit,
     event::{SecurityEvent, StoredEvent},
-    log::AuditQuery,
+    log::{AuditPage, AuditQuery},
     messages::*,
+    policy::is_must_log,
     sink::AuditSink,
 };
-use crate::{clock::SharedClock, runtime::supervise::ask, ActorError};
+use crate::{
+    clock::{millis_to_utc, SharedClock},
+    runtime::supervise::ask,
+    ActorError,
+};
+
+/// Most events one [`AuditHandle::page_after`] answers.
+pub const MAX_PAGE: usize = 1000;
 
 /// A handle to the audit actor. Clone it freely; every clone talks to the same actor.
 #[derive(Clone)]
@@ -33,6 +43,35 @@ impl std::fmt::Debug for AuditHandle {
     }
 }
 
+/// Asks the audit actor through a fresh sender. actix gives every sender one guaranteed slot
+/// beyond the mailbox's bound, so the message is queued at once even on a full mailbox; and a
+/// sender that an earlier `try_send` left parked is never used (actix's `Request` does not
+/// wake a parked sender's task, so its wait for space would only end at the deadline).
+/// Keeps the mailbox-depth gauge: up on queueing, down when the actor handles it.
+fn call<M>(
+    addr: &Addr<AuditActor>,
+    shared: &Arc<SharedCounters>,
+    msg: M,
+    timeout: Duration,
+) -> impl Future<Output = Result<M::Result, ActorError>> + Send + 'static
+where
+    AuditActor: actix::Handler<M>,
+    M: actix::Message + Send + 'static,
+    M::Result: Send,
+{
+    let addr = addr.clone();
+    let shared = shared.clone();
+    async move {
+        shared.metrics.mailbox_depth.inc();
+        let r = ask(NAME, &addr, msg, timeout).await;
+        if matches!(r, Err(ActorError::Unavailable { .. })) {
+            // Never queued (or the mailbox went away with it).
+            shared.metrics.mailbox_depth.dec();
+        }
+        r
+    }
+}
+
 impl AuditHandle {
     pub(crate) fn new(
         addr: Addr<AuditActor>,
@@ -48,22 +87,102 @@ impl AuditHandle {
         }
     }
 
-    /// Records an ordinary event without waiting. Never blocks: if the actor's bounded
-    /// mailbox is full or the actor is down, the event is dropped and counted
-    /// ([`AuditStats::dropped`]). The timestamp is set here, from the runtime clock.
+    /// Normalises the name and stamps the time from the runtime clock.
+    fn stamp(&self, event: SecurityEvent) -> (SecurityEvent, u64) {
+        let now = self.clock.now_millis();
+        (event.with_clean_name().with_ts(millis_to_utc(now)), now)
+    }
+
+    fn count_drop(&self, name: &str, reason: &'static str) {
+        self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        self.shared.metrics.dropped(reason);
+        if reason == "actor_down" {
+            tracing::error!(event = %name, "audit actor down; event dropped");
+        } else {
+            tracing::warn!(event = %name, "audit mailbox full; event dropped");
+        }
+    }
+
+    /// Records an event without waiting. Never blocks. The timestamp is set here, from the
+    /// runtime clock.
+    ///
+    /// - An ordinary event is dropped and counted ([`AuditStats::dropped`]) if the actor's
+    ///   bounded mailbox is full or the actor is down.
+    /// - A flood-prone event ([`AuditConfig::aggregate_names`](crate::AuditConfig::aggregate_names))
+    ///   beyond its burst is only counted, in this thread, into its window's summary.
+    /// - A must-log event ([`MUST_LOG`](crate::MUST_LOG)) is never dropped for a full mailbox:
+    ///   it is queued through a fresh sender, which actix guarantees one slot beyond the bound
+    ///   (so the bound can be exceeded by the must-log events arriving while it is full; their
+    ///   rate is that of logins, lockouts and password changes, not of requests). The actor
+    ///   flushes it to disk before going on. Only a stopped actor loses it (counted and logged
+    ///   as an error). Use [`AuditHandle::emit_must`] to wait for the durable write.
     pub fn emit(&self, event: SecurityEvent) {
-        let event = event.with_ts(self.clock.now_utc());
+        let (event, now) = self.stamp(event);
+        if is_must_log(&event.name) {
+            self.enqueue_must(event);
+            return;
+        }
+        if self.shared.aggregator.admit(&event, now) == Admit::Hold {
+            self.shared.suppressed.fetch_add(1, Ordering::Relaxed);
+            self.shared.metrics.suppressed(&event.name, 1);
+            return;
+        }
+        self.shared.metrics.mailbox_depth.inc();
         match self.addr.try_send(Emit(event)) {
             Ok(()) => {}
             Err(SendError::Full(Emit(ev))) => {
-                self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(event = %ev.name, "audit mailbox full; event dropped");
+                self.shared.metrics.mailbox_depth.dec();
+                self.count_drop(&ev.name, "mailbox_full");
             }
             Err(SendError::Closed(Emit(ev))) => {
-                self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(event = %ev.name, "audit actor down; event dropped");
+                self.shared.metrics.mailbox_depth.dec();
+                self.count_drop(&ev.name, "actor_down");
             }
         }
+    }
+
+    fn enqueue_must(&self, event: SecurityEvent) {
+        self.shared.metrics.mailbox_depth.inc();
+        // A fresh sender is never parked: its message is queued even beyond the bound.
+        let fresh = self.addr.clone();
+        match fresh.try_send(Emit(event)) {
+            Ok(()) => {}
+            Err(SendError::Full(Emit(ev))) => {
+                // Not reachable with actix's channel (a fresh sender has its slot); if it
+                // ever were, queue without the bound rather than lose a must-log event.
+                fresh.do_send(Emit(ev));
+            }
+            Err(SendError::Closed(Emit(ev))) => {
+                self.shared.metrics.mailbox_depth.dec();
+                self.count_drop(&ev.name, "actor_down");
+            }
+        }
+    }
+
+    /// Records a must-log event and answers its id once it is durably persisted (flushed to
+    /// disk). The event is queued when the future is first polled, never refused for a full
+    /// mailbox (see [`AuditHandle::emit`]); the wait for the write is bounded by the ask
+    /// timeout. An error means "not confirmed": callers refuse the action they were about to
+    /// take (fail closed). After a [`ActorError::Timeout`] the event may still be recorded.
+    ///
+    /// The time is stamped when this is called, not when the future is polled.
+    ///
+    /// ```no_run
+    /// # async fn f(audit: warden_actors::AuditHandle) -> Result<(), warden_actors::ActorError> {
+    /// use warden_actors::SecurityEvent;
+    ///
+    /// let id = audit
+    ///     .emit_must(SecurityEvent::new("password.changed").user_id("alice"))
+    ///     .await?;
+    /// # let _ = id; Ok(()) }
+    /// ```
+    pub fn emit_must(
+        &self,
+        event: SecurityEvent,
+    ) -> impl Future<Output = Result<u64, ActorError>> + Send + 'static {
+        let (event, _) = self.stamp(event);
+        let fut = call(&self.addr, &self.shared, EmitDurable(event), self.timeout);
+        async move { fut.await? }
     }
 
     /// Records an event that attackers can trigger at will (an invalid cookie, a forged
@@ -85,12 +204,16 @@ impl AuditHandle {
     pub fn emit_throttled(&self, event: SecurityEvent, window: Duration) -> bool {
         let now = self.clock.now_millis();
         let win = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        let event = event.with_clean_name();
         let suppressed = {
             let mut map = self.shared.throttle.lock();
             let slot = map.entry(event.name.clone()).or_insert((0, 0));
             let fresh = slot.0 == 0 || now >= slot.0.saturating_add(win);
             if !fresh {
                 slot.1 += 1;
+                drop(map);
+                self.shared.suppressed.fetch_add(1, Ordering::Relaxed);
+                self.shared.metrics.suppressed(&event.name, 1);
                 return false;
             }
             let held = slot.1;
@@ -106,11 +229,19 @@ impl AuditHandle {
         true
     }
 
-    /// Records a must-log event and returns its id once it is durably persisted. Callers that
-    /// cannot log must refuse the action they were about to take (fail closed).
+    /// Records a must-log event and returns its id once it is durably persisted. The same as
+    /// [`AuditHandle::emit_must`].
     pub async fn emit_durable(&self, event: SecurityEvent) -> Result<u64, ActorError> {
-        let event = event.with_ts(self.clock.now_utc());
-        ask(NAME, &self.addr, EmitDurable(event), self.timeout).await?
+        self.emit_must(event).await
+    }
+
+    fn ask<M>(&self, msg: M) -> impl Future<Output = Result<M::Result, ActorError>> + Send + 'static
+    where
+        AuditActor: actix::Handler<M>,
+        M: actix::Message + Send + 'static,
+        M::Result: Send,
+    {
+        call(&self.addr, &self.shared, msg, self.timeout)
     }
 
     /// Subscribes to the live stream; `filter` is a name prefix (`"csrf."`, `"auth.*"`).
@@ -118,27 +249,52 @@ impl AuditHandle {
         let msg = Subscribe {
             filter: filter.map(str::to_owned),
         };
-        ask(NAME, &self.addr, msg, self.timeout).await?
+        self.ask(msg).await?
     }
 
     /// Adds a sink; it receives every event from now on, on its own thread.
     pub async fn add_sink(&self, sink: impl AuditSink) -> Result<(), ActorError> {
-        ask(NAME, &self.addr, AddSink(Box::new(sink)), self.timeout).await?
+        self.ask(AddSink(Box::new(sink))).await?
     }
 
     /// Reads the persisted log.
     pub async fn query(&self, q: AuditQuery) -> Result<Vec<StoredEvent>, ActorError> {
-        ask(NAME, &self.addr, Query(q), self.timeout).await?
+        self.ask(Query(q)).await?
+    }
+
+    /// One page of the log after id `after_id` (exclusive), oldest first: the events matching
+    /// `q` (its `after_id` and `limit` are ignored), at most `max` (capped at [`MAX_PAGE`]).
+    /// Each page examines a bounded number of records, so a page may be short or empty while
+    /// more follow: continue from [`AuditPage::next_after`] until it is `None`. Used by the SSE
+    /// replay and by [`AuditHandle::export_jsonl`].
+    pub async fn page_after(
+        &self,
+        q: &AuditQuery,
+        after_id: u64,
+        max: usize,
+    ) -> Result<AuditPage, ActorError> {
+        let msg = PageAfter {
+            query: q.clone(),
+            after: after_id,
+            max_out: max.clamp(1, MAX_PAGE),
+        };
+        self.ask(msg).await?
+    }
+
+    /// Records now the summaries of the aggregation windows that have ended (the actor does it
+    /// every second by itself); answers how many. Handy in tests with a manual clock.
+    pub async fn flush_aggregates(&self) -> Result<usize, ActorError> {
+        self.ask(FlushAggregates { all: false }).await?
     }
 
     /// Applies retention now; returns how many events were removed.
     pub async fn prune(&self) -> Result<usize, ActorError> {
-        ask(NAME, &self.addr, Prune, self.timeout).await?
+        self.ask(Prune).await?
     }
 
     /// The actor's counters.
     pub async fn stats(&self) -> Result<AuditStats, ActorError> {
-        let mut s = ask(NAME, &self.addr, GetStats, self.timeout).await?;
+        let mut s = self.ask(GetStats).await?;
         s.dropped = self.shared.dropped.load(Ordering::Relaxed);
         Ok(s)
     }
@@ -148,15 +304,52 @@ impl AuditHandle {
         self.shared.dropped.load(Ordering::Relaxed)
     }
 
+    /// The audit metrics in the Prometheus text format (version 0.0.4; serve it with
+    /// [`PROMETHEUS_CONTENT_TYPE`](crate::PROMETHEUS_CONTENT_TYPE)). Reads atomics only: it
+    /// answers even while the actor is flooded or down. The metrics are listed in the
+    /// `audit::metrics` module docs: events by name, suppressed and dropped events, sink
+    /// deliveries, drops and failures, subscriber drops, persist failures, spike alerts, actor
+    /// restarts, log length, mailbox depth, subscribers.
+    ///
+    /// # Errors
+    ///
+    /// Only if encoding fails, which writing to a `String` does not
+    /// ([`ActorError::Invalid`]).
+    pub fn metrics_text(&self) -> Result<String, ActorError> {
+        self.shared
+            .metrics
+            .prometheus_text()
+            .map_err(|_| ActorError::Invalid {
+                actor: NAME,
+                reason: "metrics encoding failed",
+            })
+    }
+
+    /// The same metrics in the OpenMetrics text format 1.0 (ends with `# EOF`; serve it with
+    /// [`OPENMETRICS_CONTENT_TYPE`](crate::OPENMETRICS_CONTENT_TYPE)).
+    ///
+    /// # Errors
+    ///
+    /// As [`AuditHandle::metrics_text`].
+    pub fn metrics_openmetrics(&self) -> Result<String, ActorError> {
+        self.shared
+            .metrics
+            .openmetrics_text()
+            .map_err(|_| ActorError::Invalid {
+                actor: NAME,
+                reason: "metrics encoding failed",
+            })
+    }
+
     /// Checks that the actor and its store answer within the ask timeout.
     pub async fn ping(&self) -> Result<(), ActorError> {
-        ask(NAME, &self.addr, Ping, self.timeout).await?
+        self.ask(Ping).await?
     }
 
     pub(crate) async fn shutdown(&self) -> Result<(), ActorError> {
-        ask(
-            NAME,
+        call(
             &self.addr,
+            &self.shared,
             Shutdown,
             self.timeout.max(Duration::from_secs(10)),
         )
@@ -166,12 +359,15 @@ impl AuditHandle {
     /// Test-only: blocks the actor's thread for `d` (to exercise timeouts).
     #[cfg(any(test, feature = "test-util"))]
     pub fn freeze_for_tests(&self, d: Duration) {
-        let _ = self.addr.try_send(Freeze(d));
+        self.shared.metrics.mailbox_depth.inc();
+        if self.addr.clone().try_send(Freeze(d)).is_err() {
+            self.shared.metrics.mailbox_depth.dec();
+        }
     }
 
     /// Test-only: makes the actor panic inside a handler (to exercise supervision).
     #[cfg(any(test, feature = "test-util"))]
     pub async fn crash_for_tests(&self) -> Result<(), ActorError> {
-        ask(NAME, &self.addr, Crash, self.timeout).await?
+        self.ask(Crash).await?
     }
 }

@@ -312,3 +312,84 @@ pub(crate) fn cutoff(clock: &SharedClock, max_age: std::time::Duration) -> u64 {
         .now_millis()
         .saturating_sub(u64::try_from(max_age.as_millis()).unwrap_or(u64::MAX))
 }
+
+/// One page of a forward scan of the log, as [`AuditHandle::page_after`](crate::AuditHandle::page_after)
+/// answers it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct AuditPage {
+    /// The matching events after the cursor, oldest first.
+    pub events: Vec<crate::StoredEvent>,
+    /// Where to continue (pass it as the next `after_id`), or `None` once the end of the log
+    /// (or of the query's `until`) was reached.
+    pub next_after: Option<u64>,
+}
+
+/// Scans forward from id `after` (exclusive): the events matching `q` (whose `after_id` and
+/// `limit` are ignored), at most `max_out`, examining at most `max_scan` records, so each page
+/// is bounded work whatever the filter. Exact paging: a page that matched nothing still says
+/// where to continue.
+pub(crate) fn scan_after(
+    store: &dyn Store,
+    q: &AuditQuery,
+    after: u64,
+    max_out: usize,
+    max_scan: usize,
+) -> Result<AuditPage, StoreError> {
+    let q = AuditQuery {
+        after_id: None,
+        ..q.clone()
+    };
+    let until_ms = q.until.map(utc_to_millis);
+    let (max_out, max_scan) = (max_out.max(1), max_scan.max(1));
+    let mut events = Vec::new();
+    let mut scanned = 0usize;
+    let mut cursor = after;
+    loop {
+        let Some(from) = cursor.checked_add(1) else {
+            return Ok(AuditPage {
+                events,
+                next_after: None,
+            });
+        };
+        let from = from.to_be_bytes();
+        let want = CHUNK.min(max_scan - scanned);
+        let chunk = store.range(
+            Keyspace::Audit,
+            Bound::Included(&from[..]),
+            Bound::Unbounded,
+            want,
+            false,
+        )?;
+        let n = chunk.len();
+        for (k, v) in &chunk {
+            cursor = key_id(k);
+            scanned += 1;
+            let ev = decode(v)?;
+            if let Some(u) = until_ms {
+                // Ids follow time up to a little slack: far enough past `until`, stop.
+                if utc_to_millis(ev.event.ts) >= u.saturating_add(ORDER_SLACK_MS) {
+                    return Ok(AuditPage {
+                        events,
+                        next_after: None,
+                    });
+                }
+            }
+            if q.accepts(&ev) {
+                events.push(ev);
+            }
+            if events.len() >= max_out || scanned >= max_scan {
+                return Ok(AuditPage {
+                    events,
+                    next_after: Some(cursor),
+                });
+            }
+        }
+        if n < want {
+            return Ok(AuditPage {
+                events,
+                next_after: None,
+            });
+        }
+    }
+}

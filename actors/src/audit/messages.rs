@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::{
     event::{SecurityEvent, StoredEvent},
-    log::AuditQuery,
+    log::{AuditPage, AuditQuery},
     sink::{AuditSink, SinkStats},
 };
 use crate::ActorError;
@@ -57,6 +57,27 @@ impl Message for AddSink {
 pub(crate) struct Query(pub(crate) AuditQuery);
 impl Message for Query {
     type Result = Result<Vec<StoredEvent>, ActorError>;
+}
+
+/// One page of a forward scan of the log after an id.
+#[derive(Debug)]
+pub(crate) struct PageAfter {
+    pub(crate) query: AuditQuery,
+    pub(crate) after: u64,
+    pub(crate) max_out: usize,
+}
+impl Message for PageAfter {
+    type Result = Result<AuditPage, ActorError>;
+}
+
+/// Record the summaries of the aggregation windows that ended (all of them if `all`);
+/// answers how many summaries were recorded.
+#[derive(Debug)]
+pub(crate) struct FlushAggregates {
+    pub(crate) all: bool,
+}
+impl Message for FlushAggregates {
+    type Result = Result<usize, ActorError>;
 }
 
 /// Apply retention now; answers how many events were removed.
@@ -125,6 +146,13 @@ pub struct AuditStats {
     pub restarts: u64,
     /// Events currently in the persisted log.
     pub log_len: u64,
+    /// Occurrences of flood-prone events folded into aggregate summaries instead of being
+    /// recorded one by one (see [`AuditConfig::aggregate_names`](crate::AuditConfig::aggregate_names)).
+    pub suppressed: u64,
+    /// `alert.spike` events raised.
+    pub alerts: u64,
+    /// Messages queued for the actor and not yet handled.
+    pub mailbox_depth: u64,
     /// Per-sink counters.
     pub sinks: Vec<SinkStats>,
 }

@@ -254,6 +254,29 @@ pub struct AuditConfig {
     pub retention_max_count: u64,
     /// How often retention runs. Default: 60 s.
     pub retention_interval: Duration,
+    /// Event kinds watched for spikes: name prefixes, a trailing `*` allowed. Each kind has its
+    /// own sliding window. Default: [`DEFAULT_SPIKE_KINDS`](crate::DEFAULT_SPIKE_KINDS).
+    pub spike_kinds: Vec<String>,
+    /// Length of the sliding window of spike detection. Zero disables it. Default: 60 s.
+    pub spike_window: Duration,
+    /// Events of one kind in the window that raise one `alert.spike`. Zero disables spike
+    /// detection. Default: 20.
+    pub spike_threshold: u64,
+    /// Flood-prone event names (prefixes, a trailing `*` allowed) whose repeats are aggregated
+    /// per (name, client IP). Must-log events are never aggregated, whatever this says.
+    /// Default: [`DEFAULT_AGGREGATE_NAMES`](crate::DEFAULT_AGGREGATE_NAMES).
+    pub aggregate_names: Vec<String>,
+    /// Aggregation window. Zero disables aggregation. Default: 60 s.
+    pub aggregate_window: Duration,
+    /// Events per (name, client IP) and window recorded one by one before the rest are only
+    /// counted. Default: 50.
+    pub aggregate_burst: u64,
+    /// Events per name and window recorded one by one, whatever their client IPs, before the
+    /// rest are only counted (bounds a flood from many addresses). Default: 500.
+    pub aggregate_name_budget: u64,
+    /// Most (name, client IP) keys tracked at once; beyond, new addresses are counted under
+    /// one overflow key per name. Default: 10,000.
+    pub aggregate_max_keys: usize,
 }
 
 impl Default for AuditConfig {
@@ -267,6 +290,20 @@ impl Default for AuditConfig {
             retention_max_age: Duration::from_secs(90 * 24 * 3600),
             retention_max_count: 1_000_000,
             retention_interval: Duration::from_secs(60),
+            spike_kinds: crate::audit::DEFAULT_SPIKE_KINDS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            spike_window: Duration::from_secs(60),
+            spike_threshold: 20,
+            aggregate_names: crate::audit::DEFAULT_AGGREGATE_NAMES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            aggregate_window: Duration::from_secs(60),
+            aggregate_burst: 50,
+            aggregate_name_budget: 500,
+            aggregate_max_keys: 10_000,
         }
     }
 }
@@ -318,6 +355,62 @@ impl AuditConfig {
     #[must_use]
     pub fn retention_interval(mut self, d: Duration) -> Self {
         self.retention_interval = d;
+        self
+    }
+    /// Set [`AuditConfig::spike_kinds`].
+    #[must_use]
+    pub fn spike_kinds<I, S>(mut self, kinds: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.spike_kinds = kinds.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Set [`AuditConfig::spike_window`].
+    #[must_use]
+    pub fn spike_window(mut self, d: Duration) -> Self {
+        self.spike_window = d;
+        self
+    }
+    /// Set [`AuditConfig::spike_threshold`].
+    #[must_use]
+    pub fn spike_threshold(mut self, n: u64) -> Self {
+        self.spike_threshold = n;
+        self
+    }
+    /// Set [`AuditConfig::aggregate_names`].
+    #[must_use]
+    pub fn aggregate_names<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.aggregate_names = names.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Set [`AuditConfig::aggregate_window`].
+    #[must_use]
+    pub fn aggregate_window(mut self, d: Duration) -> Self {
+        self.aggregate_window = d;
+        self
+    }
+    /// Set [`AuditConfig::aggregate_burst`].
+    #[must_use]
+    pub fn aggregate_burst(mut self, n: u64) -> Self {
+        self.aggregate_burst = n;
+        self
+    }
+    /// Set [`AuditConfig::aggregate_name_budget`].
+    #[must_use]
+    pub fn aggregate_name_budget(mut self, n: u64) -> Self {
+        self.aggregate_name_budget = n;
+        self
+    }
+    /// Set [`AuditConfig::aggregate_max_keys`].
+    #[must_use]
+    pub fn aggregate_max_keys(mut self, n: usize) -> Self {
+        self.aggregate_max_keys = n;
         self
     }
 }
