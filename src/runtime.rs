@@ -172,6 +172,12 @@ impl Warden {
         crate::session::SessionMiddleware::new(self)
     }
 
+    /// The login lockout helper for login handlers (used by
+    /// [`Accounts::authenticate`](crate::auth::Accounts::authenticate)).
+    pub fn login_lockout(&self) -> crate::lockout::LoginLockout {
+        crate::lockout::LoginLockout::new(self.runtime().lockout().clone())
+    }
+
     /// The CSRF middleware configured from `[csrf]`, `[server]` and `[secrets]`.
     pub fn csrf_middleware(&self) -> crate::csrf::CsrfMiddleware {
         crate::csrf::CsrfMiddleware::new(self)

@@ -1,4 +1,6 @@
-//! The audit actor: sinks, subscribers, the persisted log, retention, queries, secrets.
+//! The audit actor: sinks, subscribers, the persisted log, retention, queries, secrets;
+//! must-log events on a full mailbox, aggregation of repeated rejections, the Prometheus
+//! metrics, export as JSON lines, hostile values.
 
 mod common;
 
@@ -16,7 +18,7 @@ use common::{collecting_sink, eventually, names, quiet};
 use warden_actors::{
     export_jsonl, is_must_log, AuditConfig, AuditQuery, AuditSink, Clock, FnSink, ManualClock,
     Runtime, RuntimeConfig, SecurityEvent, SinkError, StoredEvent, MAX_FIELD_CHARS, MUST_LOG,
-    REDACTED,
+    MUST_LOG_QUEUE_LIMIT, REDACTED,
 };
 
 #[actix::test]
@@ -305,6 +307,8 @@ async fn queries_filter_by_time_name_user_id_and_limit() {
         .unwrap();
     let t0 = clock.now_utc();
     let a = rt.audit();
+    // The actor runs (its mailbox has its configured size from here on).
+    a.ping().await.unwrap();
     a.emit_durable(SecurityEvent::new("auth.login.success").user_id("alice"))
         .await
         .unwrap();
@@ -408,6 +412,8 @@ fn small_mailbox(cap: usize) -> RuntimeConfig {
 async fn must_log_events_are_never_dropped_by_a_full_mailbox() {
     let rt = Runtime::start(small_mailbox(4)).unwrap();
     let a = rt.audit();
+    // The actor runs (its mailbox has its configured size from here on).
+    a.ping().await.unwrap();
     // The actor is stuck; ordinary events overflow its mailbox and are dropped.
     a.freeze_for_tests(Duration::from_millis(300));
     for i in 0..50 {
@@ -444,11 +450,73 @@ async fn must_log_events_are_never_dropped_by_a_full_mailbox() {
 }
 
 #[actix::test]
+async fn must_log_events_beyond_the_memory_bound_are_refused_and_counted() {
+    let cfg = RuntimeConfig::builder()
+        .mailbox_capacity(16)
+        .ask_timeout(Duration::from_secs(10))
+        .audit(
+            AuditConfig::default()
+                .tracing_sink(false)
+                .persist(false)
+                .spike_threshold(0),
+        )
+        .build();
+    let rt = Runtime::start(cfg).unwrap();
+    let a = rt.audit();
+    a.ping().await.unwrap();
+    a.freeze_for_tests(Duration::from_secs(3));
+    let depth = || {
+        metric(
+            &a.metrics_text().unwrap(),
+            "warden_audit_mailbox_depth",
+            &[],
+        )
+    };
+    eventually("the actor took the freeze", || depth() == 0.0).await;
+    let limit = usize::try_from(MUST_LOG_QUEUE_LIMIT).unwrap();
+    for _ in 0..limit + 10 {
+        a.emit(SecurityEvent::new("password.reset.requested"));
+    }
+    assert_eq!(a.dropped(), 10, "beyond the bound, refused and counted");
+    let err = a
+        .emit_must(SecurityEvent::new("password.changed"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, warden_actors::ActorError::Overloaded { .. }),
+        "{err:?}"
+    );
+    let text = a.metrics_text().unwrap();
+    assert_eq!(
+        metric(
+            &text,
+            "warden_audit_dropped_events_total",
+            &[("reason", "overloaded")]
+        ),
+        11.0
+    );
+    // Everything below the bound is handled once the actor is free again.
+    let stats = a.stats().await.unwrap();
+    assert_eq!(stats.mailbox_depth, 0);
+    let text = a.metrics_text().unwrap();
+    assert_eq!(
+        metric(
+            &text,
+            "warden_audit_events_total",
+            &[("name", "password.reset.requested")]
+        ),
+        limit as f64
+    );
+}
+
+#[actix::test]
 async fn asking_on_a_full_mailbox_neither_hangs_nor_fails() {
     // The handle's own sender gets parked by an overflowing emit; asks must still get through
     // (they use a fresh sender) and answer once the actor is free again.
     let rt = Runtime::start(small_mailbox(2)).unwrap();
     let a = rt.audit();
+    // The actor runs (its mailbox has its configured size from here on).
+    a.ping().await.unwrap();
     a.freeze_for_tests(Duration::from_millis(200));
     for _ in 0..20 {
         a.emit(SecurityEvent::new("session.created"));
@@ -484,6 +552,8 @@ async fn repeated_rejections_are_aggregated_per_address_and_every_one_is_account
         .start()
         .unwrap();
     let a = rt.audit();
+    // The actor runs (its mailbox has its configured size from here on).
+    a.ping().await.unwrap();
     let ip = |n: u8| IpAddr::from([198, 51, 100, n]);
     for _ in 0..100 {
         a.emit(
@@ -626,6 +696,8 @@ async fn metrics_text_parses_and_counts() {
         .start()
         .unwrap();
     let a = rt.audit();
+    // The actor runs (its mailbox has its configured size from here on).
+    a.ping().await.unwrap();
     for _ in 0..3 {
         a.emit(SecurityEvent::new("auth.login.success"));
     }
@@ -736,6 +808,8 @@ async fn metrics_text_parses_and_counts() {
 async fn the_mailbox_depth_gauge_follows_the_queue_and_metrics_answer_while_the_actor_is_stuck() {
     let rt = Runtime::start(small_mailbox(64)).unwrap();
     let a = rt.audit();
+    // The actor runs (its mailbox has its configured size from here on).
+    a.ping().await.unwrap();
     a.freeze_for_tests(Duration::from_millis(300));
     for _ in 0..10 {
         a.emit(SecurityEvent::new("session.created"));
@@ -772,6 +846,8 @@ async fn export_round_trips_by_time_range_name_and_user() {
         .build();
     let rt = Runtime::builder(cfg).clock(clock.clone()).start().unwrap();
     let a = rt.audit();
+    // The actor runs (its mailbox has its configured size from here on).
+    a.ping().await.unwrap();
     let t0 = clock.now_utc();
     // 2,500 events over 50 minutes: more than one page.
     for i in 0..2500u32 {

@@ -53,6 +53,16 @@ fn fixture() -> Fixture {
     fixture_with(RateLimitSettings::default().shards(4))
 }
 
+/// Rate-limit states in a store (16-byte keys; the store also holds the horizon record).
+fn states(store: &dyn Store) -> usize {
+    store
+        .scan_prefix(Keyspace::RateLimit, &[], usize::MAX)
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.len() == 16)
+        .count()
+}
+
 fn allow(d: Decision) -> (u32, Duration, Duration) {
     match d {
         Decision::Allow {
@@ -336,7 +346,9 @@ async fn memory_returns_to_baseline_after_100k_keys_decay() {
     assert!(grown.capacity >= 100_000, "{grown:?}");
     f.limits.persist_now().await.unwrap();
     assert_eq!(f.limits.stats().persisted, 100_000);
-    assert_eq!(f.store.len(Keyspace::RateLimit).unwrap(), 100_000);
+    assert_eq!(states(&*f.store), 100_000);
+    // (plus the horizon record, which bounds the expiry of all stored state)
+    assert_eq!(f.store.len(Keyspace::RateLimit).unwrap(), 100_001);
 
     // Still inside the window: nothing decays.
     f.clock.advance(secs(5));
@@ -361,6 +373,9 @@ async fn memory_returns_to_baseline_after_100k_keys_decay() {
         removed += n;
     }
     assert_eq!(removed, 100_000);
+    assert_eq!(states(&*f.store), 0);
+    // The horizon record goes 10 minutes after the last state it covers.
+    assert_eq!(f.store.sweep_expired(T0 + 606_000, 10).unwrap(), 1);
     assert_eq!(f.store.len(Keyspace::RateLimit).unwrap(), 0);
     f.limits.shutdown().await;
 }
@@ -439,7 +454,7 @@ async fn write_through_mode_persists_before_answering() {
     );
     let p = login();
     f.limits.check(&p, "k").await.unwrap();
-    assert_eq!(f.store.len(Keyspace::RateLimit).unwrap(), 1);
+    assert_eq!(states(&*f.store), 1);
     assert_eq!(f.limits.stats().persisted, 1);
     f.limits.shutdown().await;
 }
@@ -455,10 +470,7 @@ async fn changed_state_is_written_on_the_timer() {
     for k in ["a", "b", "c"] {
         f.limits.check(&p, k).await.unwrap();
     }
-    common::eventually("state persisted", || {
-        f.store.len(Keyspace::RateLimit).unwrap() == 3
-    })
-    .await;
+    common::eventually("state persisted", || states(&*f.store) == 3).await;
     f.limits.shutdown().await;
 }
 
@@ -520,56 +532,136 @@ impl Store for Flaky {
     }
 }
 
-#[actix::test]
-async fn store_faults_unreadable_state_fails_unwritable_state_is_retried() {
-    let clock = Arc::new(ManualClock::new(T0));
-    let flaky = Arc::new(Flaky {
-        inner: SledStore::temporary(&StoreConfig::default(), clock.clone()).unwrap(),
+fn flaky(clock: &Arc<ManualClock>, dir: &std::path::Path) -> Arc<Flaky> {
+    Arc::new(Flaky {
+        inner: SledStore::open(dir, &StoreConfig::default(), clock.clone()).unwrap(),
         fail_get: AtomicBool::new(false),
         fail_put: AtomicBool::new(false),
-    });
-    let settings = RateLimitSettings::default()
-        .shards(1)
-        .persist_interval(Duration::ZERO);
-    let limits = start_ratelimit(flaky.clone(), clock.clone(), settings, 64, ASK);
+    })
+}
+
+#[actix::test]
+async fn store_faults_unwritable_state_is_retried_unreadable_state_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let store = flaky(&clock, dir.path());
+    let settings = || {
+        RateLimitSettings::default()
+            .shards(1)
+            .persist_interval(Duration::ZERO)
+    };
+    let limits = start_ratelimit(store.clone(), clock.clone(), settings(), 64, ASK);
     let p = RateLimitPolicy::new("p", 2, secs(60));
 
     // Writes failing: decisions go on from memory, the failure is counted, then retried.
-    flaky.fail_put.store(true, Ordering::SeqCst);
+    store.fail_put.store(true, Ordering::SeqCst);
     assert!(limits.check(&p, "k").await.unwrap().is_allowed());
     assert!(limits.check(&p, "k").await.unwrap().is_allowed());
     assert!(!limits.check(&p, "k").await.unwrap().is_allowed());
     assert!(limits.stats().persist_errors >= 1);
     assert!(limits.persist_now().await.is_err());
-    flaky.fail_put.store(false, Ordering::SeqCst);
+    store.fail_put.store(false, Ordering::SeqCst);
     assert_eq!(limits.persist_now().await.unwrap(), 1);
-    assert_eq!(flaky.len(Keyspace::RateLimit).unwrap(), 1);
+    assert_eq!(states(&*store), 1);
 
-    // Reads failing: a key in memory is still decided; an unknown key is a fault (refuse).
-    flaky.fail_get.store(true, Ordering::SeqCst);
+    // Reads failing: this process holds everything it wrote in memory, so it never needs to
+    // read the store, and decides on.
+    store.fail_get.store(true, Ordering::SeqCst);
     assert!(!limits.check(&p, "k").await.unwrap().is_allowed());
-    let err = limits.check(&p, "unknown").await.unwrap_err();
-    assert!(matches!(err, ActorError::Store(_)), "{err:?}");
+    assert!(limits.check(&p, "new").await.unwrap().is_allowed());
+    limits.shutdown().await;
+    drop(limits);
+    drop(store);
+
+    // After a restart, stored state may exist for any key until the stored horizon: a key
+    // that cannot be read is a fault (the caller refuses), never a fresh budget.
+    let store = flaky(&clock, dir.path());
+    store.fail_get.store(true, Ordering::SeqCst);
+    let limits = start_ratelimit(store.clone(), clock.clone(), settings(), 64, ASK);
+    for key in ["k", "unknown"] {
+        let err = limits.check(&p, key).await.unwrap_err();
+        assert!(matches!(err, ActorError::Store(_)), "{key}: {err:?}");
+    }
+    store.fail_get.store(false, Ordering::SeqCst);
+    assert!(!limits.check(&p, "k").await.unwrap().is_allowed());
+    assert!(limits.check(&p, "unknown").await.unwrap().is_allowed());
+    limits.shutdown().await;
+}
+
+#[actix::test]
+async fn the_store_is_read_only_while_stored_state_can_be_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let p = RateLimitPolicy::new("p", 1, secs(60));
+    let settings = || RateLimitSettings::default().shards(2);
+
+    // A fresh store holds no state: misses are not looked up (reads may fail, nothing asks).
+    let store = flaky(&clock, dir.path());
+    let limits = start_ratelimit(store.clone(), clock.clone(), settings(), 64, ASK);
+    store.fail_get.store(true, Ordering::SeqCst);
+    assert!(limits.check(&p, "a").await.unwrap().is_allowed());
+    assert!(!limits.check(&p, "a").await.unwrap().is_allowed());
+    limits.shutdown().await;
+    drop(limits);
+    drop(store);
+
+    // Restarted: "a" is read back. Once the horizon (10 min past the latest state) has
+    // passed, no stored state can be live and misses are not read again.
+    let store = flaky(&clock, dir.path());
+    let limits = start_ratelimit(store.clone(), clock.clone(), settings(), 64, ASK);
+    assert!(!limits.check(&p, "a").await.unwrap().is_allowed());
+    assert_eq!(limits.stats().loaded, 1);
+    clock.advance(secs(60 + 600));
+    store.fail_get.store(true, Ordering::SeqCst);
+    assert!(limits.check(&p, "b").await.unwrap().is_allowed());
+    limits.shutdown().await;
+}
+
+#[actix::test]
+async fn the_writer_retries_failed_writes_without_holding_up_decisions() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let flaky = Arc::new(Flaky {
+        inner: SledStore::temporary(&StoreConfig::default(), clock.clone()).unwrap(),
+        fail_get: AtomicBool::new(false),
+        fail_put: AtomicBool::new(true),
+    });
+    let settings = RateLimitSettings::default()
+        .shards(2)
+        .persist_interval(Duration::from_millis(10));
+    let limits = start_ratelimit(flaky.clone(), clock.clone(), settings, 64, ASK);
+    let p = RateLimitPolicy::new("p", 1, secs(60));
+    for k in ["a", "b", "c"] {
+        assert!(limits.check(&p, k).await.unwrap().is_allowed());
+        assert!(!limits.check(&p, k).await.unwrap().is_allowed());
+    }
+    assert!(limits.persist_now().await.is_err());
+    assert!(limits.stats().persist_errors >= 1);
+    assert_eq!(states(&*flaky), 0);
+
+    flaky.fail_put.store(false, Ordering::SeqCst);
+    common::eventually("failed writes retried", || {
+        states(&*flaky) == 3 && limits.stats().persisted == 3
+    })
+    .await;
     limits.shutdown().await;
 }
 
 // Supervision and failing closed -----------------------------------------------------------------
 
 #[actix::test]
-async fn a_panic_restarts_the_shards_and_state_reloads_from_the_store() {
+async fn a_panic_restarts_the_shards_and_keeps_their_state() {
     let f = fixture();
     let p = login();
     for _ in 0..11 {
         f.limits.check(&p, "k").await.unwrap();
     }
-    assert_eq!(f.limits.stats().blocked_keys, 1);
     let err = f.limits.crash_for_tests().await.unwrap_err();
     assert!(
         matches!(err, ActorError::Panicked { actor: "ratelimit" }),
         "{err:?}"
     );
-    common::eventually("shards restarted", || f.limits.stats().keys == 0).await;
-    // Memory was dropped, but the spent budget was saved first and loads back.
+    // Restarted (checks fail closed for the instant it takes), with the spent budget intact:
+    // nothing is handed back, even what the write-behind store has not recorded yet.
     let start = Instant::now();
     let d = loop {
         match f.limits.check(&p, "k").await {
@@ -579,8 +671,13 @@ async fn a_panic_restarts_the_shards_and_state_reloads_from_the_store() {
             r => break r.unwrap(),
         }
     };
-    let (retry, ..) = deny(d);
-    assert_eq!(retry, secs(6));
+    assert_eq!(deny(d).0, secs(6));
+    assert_eq!(f.limits.len(), 1);
+    assert_eq!(
+        allow(f.limits.check(&p, "other").await.unwrap()).0,
+        9,
+        "the shards decide on"
+    );
     f.limits.ping().await.unwrap();
     f.limits.shutdown().await;
 }

@@ -219,7 +219,7 @@ struct State {
     sub: Subscription,
     query: AuditQuery,
     phase: Phase,
-    /// The highest id sent: later copies (replayed and live) are skipped.
+    /// The highest id sent: live copies of replayed events are skipped.
     last_id: u64,
     opts: SseOptions,
 }
@@ -236,11 +236,12 @@ impl State {
         loop {
             match self.phase {
                 Phase::Hello { resume } => {
+                    // Duplicates are the events both replayed and delivered live, so the
+                    // threshold is the highest id replayed, not the client's id: a client
+                    // whose id is ahead of the log (a wiped data directory) still gets the
+                    // new events.
                     self.phase = match resume {
-                        Some(after) => {
-                            self.last_id = after;
-                            Phase::Replay { after }
-                        }
+                        Some(after) => Phase::Replay { after },
                         None => Phase::Live,
                     };
                     let ms = self.opts.retry.as_millis();

@@ -14,6 +14,7 @@ use crate::{
         tokens::{ApiToken, ApiTokenInfo, ResetOutcome, ResetToken},
     },
     audit::request_event,
+    lockout::LoginLockout,
     session::Session,
     Error, Warden,
 };
@@ -83,6 +84,7 @@ pub struct Accounts {
     users: SharedUserStore,
     warden: Warden,
     notifier: Arc<dyn ResetNotifier>,
+    lockout: LoginLockout,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -98,7 +100,16 @@ impl Accounts {
             users,
             warden: warden.clone(),
             notifier,
+            lockout: warden.login_lockout(),
         }
+    }
+
+    /// Uses `lockout` instead of [`Warden::login_lockout`] (a custom policy or the 429 answer
+    /// for locked attempts).
+    #[must_use]
+    pub fn with_lockout(mut self, lockout: LoginLockout) -> Self {
+        self.lockout = lockout;
+        self
     }
 
     /// The user store.
@@ -106,10 +117,12 @@ impl Accounts {
         &self.users
     }
 
-    /// Checks a login name and password. `Ok(None)` for an unknown user and for a wrong
-    /// password alike (same work, same answer); `Err` only for faults (503 when the hashing
-    /// pool is busy). Records `auth.login.failure` on failure. Rehashes a password whose
-    /// stored parameters are outdated.
+    /// Checks a login name and password. `Ok(None)` for an unknown user, a wrong password and
+    /// a locked login alike (same argon2 work, same answer); `Err` only for faults (503 when
+    /// the hashing pool is busy or an actor does not answer), or a 429 when
+    /// `lockout.locked_response = "too_many_requests"`. Consults [`LoginLockout`] before any
+    /// password work and records the failure or success after. Records `auth.login.failure`
+    /// on failure. Rehashes a password whose stored parameters are outdated.
     pub async fn authenticate(
         &self,
         req: &HttpRequest,
@@ -117,27 +130,42 @@ impl Accounts {
         password: &str,
     ) -> Result<Option<Arc<User>>, Error> {
         let pool = self.warden.runtime().passwords();
+        let lockout = self.lockout.clone();
+        // Before any password work: is this login (account, account+IP, IP) locked?
+        let gate = lockout.check(req, login).await?;
         let user = self.users.find_by_login(login).await.map_err(store_err)?;
-        let verdict = match &user {
-            Some(u) => pool
+        let verdict = match (&user, gate.is_locked()) {
+            (Some(u), false) => pool
                 .verify(password, &u.password_hash)
                 .await
                 .map_err(busy)?,
-            None => {
+            // Unknown user or locked: the same argon2 work, the same answer.
+            _ => {
                 pool.verify_dummy(password).await.map_err(busy)?;
                 crate::actors::password::Verification::INVALID
             }
         };
         let known = user.as_ref().map(|u| u.id.clone());
         let Some(user) = user.filter(|_| verdict.valid) else {
-            let mut ev =
-                request_event(req, "auth.login.failure").detail("reason", "bad_credentials");
-            if let Some(id) = known {
+            let reason = if gate.is_locked() {
+                "locked"
+            } else {
+                "bad_credentials"
+            };
+            let mut ev = request_event(req, "auth.login.failure").detail("reason", reason);
+            if let Some(id) = &known {
                 ev = ev.user_id(id);
             }
             self.warden.audit().emit(ev);
+            lockout
+                .record_failure_as(req, login, known.as_deref())
+                .await?;
+            if let Some(refusal) = gate.refusal() {
+                return Err(refusal);
+            }
             return Ok(None);
         };
+        lockout.record_success(req, login).await?;
         if verdict.needs_rehash {
             match pool.hash(password).await {
                 Ok(phc) => {

@@ -240,7 +240,7 @@ impl AuthRateLimitConfigBuilder {
             rules.push(Rule { prefix, policy });
         }
         // Longest first: the most specific path decides.
-        rules.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        rules.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
         Ok(AuthRateLimitConfig {
             methods,
             rules,

@@ -26,8 +26,7 @@ use actix_web::{
 };
 use serde::Deserialize;
 use warden::{
-    actors::{ActorError, ManualClock},
-    audit::request_event,
+    actors::ManualClock,
     auth::{Accounts, User},
     lockout::{start_lockout, LockoutPolicy, LoginLockout, LoginLockoutConfig},
     session::Session,
@@ -92,7 +91,6 @@ impl Env {
             let hash = rt.passwords().hash(PASSWORD).await.unwrap();
             users.insert(User::new(id, login, hash));
         }
-        let accounts = Accounts::new(&warden, users, Arc::new(CapturingNotifier::new()));
         let handle = start_lockout(
             rt.store(),
             rt.clock(),
@@ -101,12 +99,15 @@ impl Env {
             rt.config().mailbox_capacity,
             rt.ask_timeout(),
         );
+        let lockout = LoginLockout::with_config(handle, config);
+        let accounts = Accounts::new(&warden, users, Arc::new(CapturingNotifier::new()))
+            .with_lockout(lockout.clone());
         Env {
             _dir: dir,
             clock,
             warden,
             accounts,
-            lockout: LoginLockout::with_config(handle, config),
+            lockout,
         }
     }
 
@@ -156,50 +157,20 @@ async fn login(
     session: Session,
     form: web::Form<LoginForm>,
     accounts: web::Data<Accounts>,
-    lockout: web::Data<LoginLockout>,
-    warden: web::Data<Warden>,
 ) -> Result<HttpResponse, Error> {
-    let gate = lockout.check(&req, &form.username).await?;
-    if gate.is_locked() {
-        // The same work as a wrong password: the user lookup, one (dummy) argon2 verify.
-        let user = accounts
-            .users()
-            .find_by_login(&form.username)
-            .await
-            .map_err(|e| Error::Backend(e.to_string()))?;
-        warden
-            .runtime()
-            .passwords()
-            .verify_dummy(&form.password)
-            .await
-            .map_err(|_| Error::Unavailable(ActorError::Overloaded { actor: "passwords" }))?;
-        let mut ev = request_event(&req, "auth.login.failure").detail("reason", "locked");
-        if let Some(u) = &user {
-            ev = ev.user_id(&u.id);
-        }
-        warden.audit().emit(ev);
-        let id = user.as_ref().map(|u| u.id.as_str());
-        lockout.record_failure_as(&req, &form.username, id).await?;
-        return match gate.refusal() {
-            Some(too_many) => Err(too_many),
-            None => Ok(invalid()),
-        };
-    }
+    // The real flow: `Accounts::authenticate` consults the lockout before any password work,
+    // verifies a dummy hash while locked, and records the failure or success.
     match accounts
         .authenticate(&req, &form.username, &form.password)
         .await?
     {
         Some(user) => {
-            lockout.record_success(&req, &form.username).await?;
             accounts.login(&req, &session, &user).await?;
             Ok(HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, "/dashboard"))
                 .finish())
         }
-        None => {
-            lockout.record_failure(&req, &form.username).await?;
-            Ok(invalid())
-        }
+        None => Ok(invalid()),
     }
 }
 

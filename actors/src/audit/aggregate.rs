@@ -9,7 +9,10 @@
 //! - everything beyond is only counted, in the caller's thread, without a message;
 //! - when the window closes, the audit actor records **one** summary per name (same name,
 //!   `details.aggregated = true`, `details.suppressed` = how many were held back, the top
-//!   addresses with their counts), so every occurrence is accounted for.
+//!   addresses with their counts), so every occurrence is accounted for;
+//! - spike detection does not wait for the summary: the actor collects the held-back counts
+//!   every second and counts them toward their kinds then (the summary itself is not counted
+//!   again).
 //!
 //! At most [`AuditConfig::aggregate_max_keys`] keys are tracked; addresses beyond are counted
 //! per name under `untracked`. Must-log events ([`MUST_LOG`](super::MUST_LOG)) are never

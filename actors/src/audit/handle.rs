@@ -26,6 +26,13 @@ use crate::{
 /// Most events one [`AuditHandle::page_after`] answers.
 pub const MAX_PAGE: usize = 1000;
 
+/// Messages queued for the audit actor beyond which even must-log events are refused: the
+/// memory bound of last resort (about 64 MiB of events). Must-log events come from logins,
+/// lockouts, password changes and resets, which are rate-limited; reaching this means the actor
+/// is stuck or those limits are missing. Refusals are counted (`reason="overloaded"`) and logged
+/// as errors; [`AuditHandle::emit_must`] answers [`ActorError::Overloaded`].
+pub const MUST_LOG_QUEUE_LIMIT: i64 = 65_536;
+
 /// A handle to the audit actor. Clone it freely; every clone talks to the same actor.
 #[derive(Clone)]
 pub struct AuditHandle {
@@ -44,10 +51,11 @@ impl std::fmt::Debug for AuditHandle {
 }
 
 /// Asks the audit actor through a fresh sender. actix gives every sender one guaranteed slot
-/// beyond the mailbox's bound, so the message is queued at once even on a full mailbox; and a
-/// sender that an earlier `try_send` left parked is never used (actix's `Request` does not
-/// wake a parked sender's task, so its wait for space would only end at the deadline).
-/// Keeps the mailbox-depth gauge: up on queueing, down when the actor handles it.
+/// beyond the mailbox's bound (capacity = bound + senders), so the message is queued at once
+/// even on a full mailbox, instead of waiting for space behind a flood of ordinary events (the
+/// handle's own sender may be parked by an earlier overflowing `try_send`). The ask timeout
+/// then bounds the wait for the answer. Keeps the mailbox-depth gauge: up on queueing, down
+/// when the actor handles the message.
 fn call<M>(
     addr: &Addr<AuditActor>,
     shared: &Arc<SharedCounters>,
@@ -98,6 +106,8 @@ impl AuditHandle {
         self.shared.metrics.dropped(reason);
         if reason == "actor_down" {
             tracing::error!(event = %name, "audit actor down; event dropped");
+        } else if reason == "overloaded" {
+            tracing::error!(event = %name, "audit actor overloaded; must-log event dropped");
         } else {
             tracing::warn!(event = %name, "audit mailbox full; event dropped");
         }
@@ -114,8 +124,9 @@ impl AuditHandle {
     ///   it is queued through a fresh sender, which actix guarantees one slot beyond the bound
     ///   (so the bound can be exceeded by the must-log events arriving while it is full; their
     ///   rate is that of logins, lockouts and password changes, not of requests). The actor
-    ///   flushes it to disk before going on. Only a stopped actor loses it (counted and logged
-    ///   as an error). Use [`AuditHandle::emit_must`] to wait for the durable write.
+    ///   flushes it to disk before going on. Only a stopped actor, or a queue beyond
+    ///   [`MUST_LOG_QUEUE_LIMIT`] (the memory bound of last resort), loses it (counted and
+    ///   logged as an error). Use [`AuditHandle::emit_must`] to wait for the durable write.
     pub fn emit(&self, event: SecurityEvent) {
         let (event, now) = self.stamp(event);
         if is_must_log(&event.name) {
@@ -142,6 +153,10 @@ impl AuditHandle {
     }
 
     fn enqueue_must(&self, event: SecurityEvent) {
+        if self.shared.metrics.mailbox_depth.get() >= MUST_LOG_QUEUE_LIMIT {
+            self.count_drop(&event.name, "overloaded");
+            return;
+        }
         self.shared.metrics.mailbox_depth.inc();
         // A fresh sender is never parked: its message is queued even beyond the bound.
         let fresh = self.addr.clone();
@@ -163,7 +178,8 @@ impl AuditHandle {
     /// disk). The event is queued when the future is first polled, never refused for a full
     /// mailbox (see [`AuditHandle::emit`]); the wait for the write is bounded by the ask
     /// timeout. An error means "not confirmed": callers refuse the action they were about to
-    /// take (fail closed). After a [`ActorError::Timeout`] the event may still be recorded.
+    /// take (fail closed). After a [`ActorError::Timeout`] the event may still be recorded;
+    /// beyond [`MUST_LOG_QUEUE_LIMIT`] queued messages the answer is [`ActorError::Overloaded`].
     ///
     /// The time is stamped when this is called, not when the future is polled.
     ///
@@ -181,8 +197,17 @@ impl AuditHandle {
         event: SecurityEvent,
     ) -> impl Future<Output = Result<u64, ActorError>> + Send + 'static {
         let (event, _) = self.stamp(event);
+        let overloaded = self.shared.metrics.mailbox_depth.get() >= MUST_LOG_QUEUE_LIMIT;
+        if overloaded {
+            self.count_drop(&event.name, "overloaded");
+        }
         let fut = call(&self.addr, &self.shared, EmitDurable(event), self.timeout);
-        async move { fut.await? }
+        async move {
+            if overloaded {
+                return Err(ActorError::Overloaded { actor: NAME });
+            }
+            fut.await?
+        }
     }
 
     /// Records an event that attackers can trigger at will (an invalid cookie, a forged

@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | `warden_audit_events_total` | counter | `name` | events recorded (persisted and fanned out) |
 //! | `warden_audit_suppressed_events_total` | counter | `name` | occurrences folded into an aggregate or throttled record instead of a record of their own |
-//! | `warden_audit_dropped_events_total` | counter | `reason` (`mailbox_full`, `actor_down`) | events lost before reaching the actor |
+//! | `warden_audit_dropped_events_total` | counter | `reason` (`mailbox_full`, `actor_down`, `overloaded`) | events lost before reaching the actor (`overloaded`: must-log events beyond the memory bound of last resort) |
 //! | `warden_audit_persist_failures_total` | counter | | log writes that failed |
 //! | `warden_audit_subscriber_drops_total` | counter | | live subscribers (SSE clients) dropped for being slow |
 //! | `warden_audit_spike_alerts_total` | counter | `kind` | `alert.spike` events raised |
@@ -181,6 +181,11 @@ impl Default for AuditMetrics {
             subscribers.clone(),
         );
         registry.register_collector(Box::new(sinks.clone()));
+        // Series that should read 0 rather than be absent before anything happens.
+        for reason in ["mailbox_full", "actor_down", "overloaded"] {
+            drop(dropped.get_or_create(&[("reason", reason.to_owned())]));
+        }
+        drop(restarts.get_or_create(&[("actor", "audit".to_owned())]));
         Self {
             registry,
             events,

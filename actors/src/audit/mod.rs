@@ -36,7 +36,7 @@ mod spike;
 pub(crate) use actor::{AuditActor, SharedCounters};
 pub use event::{SecurityEvent, StoredEvent, MAX_DETAILS_BYTES, MAX_FIELD_CHARS, REDACTED};
 pub use export::{export_jsonl, ExportError};
-pub use handle::{AuditHandle, MAX_PAGE};
+pub use handle::{AuditHandle, MAX_PAGE, MUST_LOG_QUEUE_LIMIT};
 pub use log::{AuditPage, AuditQuery, MAX_QUERY_LIMIT};
 pub use messages::{AuditStats, Subscription};
 pub use metrics::{OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};

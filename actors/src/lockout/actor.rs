@@ -10,17 +10,20 @@
 
 use std::{net::IpAddr, sync::Arc};
 
-use actix::{Actor, ActorFutureExt, AsyncContext, Context, Supervised};
+use actix::{Actor, Context, Supervised};
 use rand::{rngs::OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
 use super::{
     cache::Cache,
+    commit::Pending,
+    counter::Counter,
+    events::Spray,
     messages::{AccountStatus, LockoutStats, ScopeStatus, Status},
-    policy::{ms, network, normalize_login, Counter, LockoutPolicy, Scope},
+    policy::{ms, network, normalize_login, LockoutPolicy, Scope},
 };
 use crate::{
-    clock::{millis_to_utc, SharedClock},
+    clock::SharedClock,
     store::{Durability, Keyspace, PutOptions, Store},
     ActorError, AuditHandle, SecurityEvent, StoreError,
 };
@@ -33,13 +36,10 @@ const PAIR: u8 = b'P';
 const NET: u8 = b'I';
 const TRUSTED: u8 = b'T';
 
-/// A reply waiting for the next flush of the store.
-pub(crate) type Pending = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
-
 /// The keys of one attempt.
-struct Keys {
-    id: [u8; 16],
-    net: IpAddr,
+pub(crate) struct Keys {
+    pub(crate) id: [u8; 16],
+    pub(crate) net: IpAddr,
     account: Vec<u8>,
     pair: Vec<u8>,
     ip: Vec<u8>,
@@ -57,33 +57,6 @@ fn net_bytes(net: IpAddr) -> [u8; 16] {
         IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
         IpAddr::V6(v6) => v6.octets(),
     }
-}
-
-fn rfc3339(ms: u64) -> String {
-    millis_to_utc(ms)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-/// A copy of a store error, for every reply of a failed flush.
-pub(crate) fn dup(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Backend(s) => StoreError::Backend(s.clone()),
-        StoreError::UnsupportedFormat { keyspace, found } => StoreError::UnsupportedFormat {
-            keyspace,
-            found: *found,
-        },
-        StoreError::Corrupt { keyspace, reason } => StoreError::Corrupt { keyspace, reason },
-        StoreError::Serialization(s) => StoreError::Serialization(s.clone()),
-        StoreError::Closed => StoreError::Closed,
-    }
-}
-
-/// The spray detector: failures across all accounts in the current fixed window.
-#[derive(Debug, Default)]
-pub(crate) struct Spray {
-    window: u64,
-    count: u64,
 }
 
 /// The lockout actor. One per process: a few messages per login attempt.
@@ -298,72 +271,20 @@ impl LockoutActor {
         Ok(st)
     }
 
-    fn emit_locked(
-        &self,
-        context: Option<&SecurityEvent>,
-        k: &Keys,
-        scope: Scope,
-        d: std::time::Duration,
-        c: &Counter,
-    ) {
-        let mut ev = context
-            .cloned()
-            .unwrap_or_else(|| SecurityEvent::new("auth.lockout.locked"));
-        ev.name = "auth.lockout.locked".into();
-        let mut ev = ev
-            .detail("scope", scope.as_str())
-            .detail("until", rfc3339(c.locked_until))
-            .detail("failures", c.failures)
-            .detail("lock_secs", d.as_secs());
-        if scope != Scope::Ip {
-            ev = ev.detail("account_ref", hex::encode(&k.id[..8]));
-        }
-        if scope != Scope::Account {
-            ev = ev.detail("network", k.net.to_string());
-        }
-        self.audit.emit(ev);
-    }
-
-    /// Counts a failure in the global window; raises `alert.spike` once per window when the
-    /// count reaches the threshold.
-    fn spray(&mut self, now: u64) {
-        let threshold = u64::from(self.policy.spray_threshold);
-        if threshold == 0 {
-            return;
-        }
-        let w = ms(self.policy.spray_window).max(1);
-        if now / w != self.spray.window {
-            self.spray = Spray {
-                window: now / w,
-                count: 0,
-            };
-        }
-        self.spray.count += 1;
-        if self.spray.count == threshold {
-            self.stats.spray_alerts += 1;
-            self.audit.emit(
-                SecurityEvent::new("alert.spike")
-                    .detail("kind", "auth.login.failure")
-                    .detail("count", self.spray.count)
-                    .detail("threshold", threshold)
-                    .detail("detector", "lockout.spray")
-                    .detail("window_secs", self.policy.spray_window.as_secs()),
-            );
-        }
-    }
-
     /// A success: the account's count and lock and this pair's counter go, the network's
     /// stays; the network becomes trusted for the account. The account keeps its backoff step
-    /// until its window passes, so that an attack still going on meets a longer lock next
-    /// time rather than a fresh 300 s. Returns the account failures it cleared.
+    /// as long as its episode would have lasted, so that an attack still going on meets a
+    /// longer lock next time rather than a fresh 300 s. Returns the account failures it
+    /// cleared.
     pub(crate) fn record_success(&mut self, account: &str, ip: IpAddr) -> Result<u64, ActorError> {
         let now = self.now();
         let k = self.keys(account, ip)?;
         let a = self.load(&k.account, now)?;
         if a.locks > 0 {
+            // The lock ends now; the episode (and so the step) expires when it would have.
             let kept = Counter {
                 locks: a.locks,
-                last_failure_at: a.last_failure_at,
+                last_failure_at: a.last_failure_at.max(a.locked_until),
                 locked_until: a.locked_until.min(now),
                 ..Counter::default()
             };
@@ -432,39 +353,6 @@ impl LockoutActor {
             tracked_keys: self.cache.len(),
             ..self.stats
         }
-    }
-
-    /// Queues a reply for the next flush, and starts one unless one is running (group commit:
-    /// every reply queued while a flush runs shares the next one).
-    pub(crate) fn after_flush(&mut self, reply: Pending, ctx: &mut Context<Self>) {
-        self.pending.push(reply);
-        self.start_flush(ctx);
-    }
-
-    fn start_flush(&mut self, ctx: &mut Context<Self>) {
-        if self.flushing || self.pending.is_empty() {
-            return;
-        }
-        self.flushing = true;
-        let batch = std::mem::take(&mut self.pending);
-        let store = self.store.clone();
-        let flush = async move {
-            actix_rt::task::spawn_blocking(move || store.flush())
-                .await
-                .unwrap_or_else(|e| Err(StoreError::Backend(format!("flush task: {e}"))))
-        };
-        ctx.spawn(
-            actix::fut::wrap_future::<_, Self>(flush).map(move |r, act: &mut Self, ctx| {
-                if let Err(e) = &r {
-                    tracing::error!(error = %e, "lockout flush failed; failures not acknowledged");
-                }
-                batch
-                    .into_iter()
-                    .for_each(|reply| reply(r.as_ref().map(|_| ())));
-                act.flushing = false;
-                act.start_flush(ctx);
-            }),
-        );
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::policy::Counter;
+use super::counter::Counter;
 
 #[derive(Debug)]
 pub(crate) struct Cache {

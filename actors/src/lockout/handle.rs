@@ -150,9 +150,9 @@ impl LockoutHandle {
 
     /// A successful login: clears the account-wide count (and ends its lock) and this
     /// (account, network) pair, never the network's counter, nor other networks' pairs. The
-    /// account's backoff step is kept until its window passes (an attack still going on meets
-    /// a longer lock next time, not a fresh one). Remembers the network as
-    /// trusted for the account (see [`LockoutPolicy::trusted_ip_ttl`]). Buffered (a crash
+    /// account's backoff step is kept as long as the episode would have lasted (an attack
+    /// still going on meets a longer lock next time, not a fresh one). Remembers the network
+    /// as trusted for the account (see [`LockoutPolicy::trusted_ip_ttl`]). Buffered (a crash
     /// right after may bring the cleared counters back: the conservative direction). Returns
     /// the account failures it cleared (for a "success after failures" notice).
     pub async fn record_success(&self, account: &str, ip: IpAddr) -> Result<u64, ActorError> {

@@ -6,7 +6,8 @@ use actix::{Context, Handler, ResponseFuture};
 use tokio::sync::oneshot;
 
 use super::{
-    actor::{dup, LockoutActor, NAME},
+    actor::{LockoutActor, NAME},
+    commit::dup,
     messages::*,
 };
 use crate::{runtime::supervise::guarded, ActorError};

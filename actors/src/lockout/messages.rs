@@ -4,7 +4,7 @@ use std::{net::IpAddr, time::Duration};
 
 use actix::Message;
 
-use super::policy::{Counter, Scope};
+use super::{counter::Counter, policy::Scope};
 use crate::{ActorError, SecurityEvent};
 
 /// One counter as it stands now.
@@ -54,7 +54,8 @@ pub struct Status {
     /// The network's counter.
     pub ip: ScopeStatus,
     /// The network had a successful login for this account within `trusted_ip_ttl`, so the
-    /// account-wide lock does not apply to it.
+    /// account-wide lock does not apply to it. (Looked up only while the account is locked;
+    /// `false` otherwise.)
     pub trusted_ip: bool,
     /// The scopes this call locked (only [`LockoutHandle::record_failure`] fills it).
     ///

@@ -10,7 +10,9 @@
 //!
 //! - **Login names**, normalised ([`normalize_login`]: trimmed, Unicode-lowercased) and hashed
 //!   with a random per-store key, whether or not an account exists: lock state never reveals
-//!   existence, and no attempted name (users type passwords there) is stored or logged.
+//!   existence, and no attempted name (users type passwords there) is stored or logged. (The
+//!   key lives in the store: it keeps names out of files, backups of one keyspace and logs,
+//!   not from someone holding the whole database.)
 //! - **Networks**: an IPv4 address, or an IPv6 /64 ([`network`]).
 //! - The thresholds, backoff and the balance that keeps an attacker from locking a victim out
 //!   are described on [`LockoutPolicy`].
@@ -37,6 +39,9 @@
 
 mod actor;
 mod cache;
+mod commit;
+mod counter;
+mod events;
 mod handle;
 mod handlers;
 mod messages;

@@ -13,6 +13,7 @@ use actix::{Actor, AsyncContext, Context, Handler, Supervised};
 use super::{
     gcra::{Gcra, Verdict},
     messages::*,
+    persist::{self, PersistState, WriterTx},
     settings::RateLimitSettings,
     view::{bump, AliveGuard, Blocked, Key, ShardView},
     Decision,
@@ -20,17 +21,15 @@ use super::{
 use crate::{
     clock::SharedClock,
     runtime::supervise::guarded,
-    store::{Durability, Keyspace, PutOptions, Store},
+    store::{Durability, Keyspace, Store},
     ActorError, StoreError,
 };
 
 pub(crate) const NAME: &str = "ratelimit";
 const KS: Keyspace = Keyspace::RateLimit;
-/// The stored value: this format byte, then the TAT (ns, big-endian).
-const RECORD_V1: u8 = 1;
 /// A shard never sweeps early below this many keys.
 const MIN_EARLY_SWEEP: usize = 4096;
-/// Changed keys written at once from a check when the write-behind buffer is this long.
+/// Changed keys handed to the writer at once from a check when this many are waiting.
 const MAX_DIRTY: usize = 4096;
 
 const MS: u64 = 1_000_000;
@@ -46,28 +45,6 @@ struct Slot {
     dirty: bool,
 }
 
-fn encode(tat: u64) -> [u8; 9] {
-    let mut v = [0u8; 9];
-    v[0] = RECORD_V1;
-    v[1..].copy_from_slice(&tat.to_be_bytes());
-    v
-}
-
-fn decode(v: &[u8]) -> Result<u64, StoreError> {
-    let corrupt = |reason| StoreError::Corrupt {
-        keyspace: KS.name(),
-        reason,
-    };
-    match v.split_first() {
-        Some((&RECORD_V1, rest)) => {
-            let b: [u8; 8] = rest.try_into().map_err(|_| corrupt("bad tat length"))?;
-            Ok(u64::from_be_bytes(b))
-        }
-        Some(_) => Err(corrupt("unknown rate-limit record format")),
-        None => Err(corrupt("empty rate-limit record")),
-    }
-}
-
 /// One shard of the rate-limit actor.
 #[derive(Debug)]
 pub(crate) struct RateLimitShard {
@@ -77,6 +54,9 @@ pub(crate) struct RateLimitShard {
     store: Arc<dyn Store>,
     view: Arc<ShardView>,
     _alive: AliveGuard,
+    /// The write-behind thread; `None`: write here, before answering.
+    writer: Option<WriterTx>,
+    writes: Arc<PersistState>,
     slots: HashMap<Key, Slot>,
     dirty: Vec<Key>,
     /// Keys after the last sweep: reaching twice as many (and `MIN_EARLY_SWEEP`) sweeps early.
@@ -90,6 +70,8 @@ impl RateLimitShard {
         clock: SharedClock,
         store: Arc<dyn Store>,
         view: Arc<ShardView>,
+        writer: Option<WriterTx>,
+        writes: Arc<PersistState>,
     ) -> Self {
         Self {
             index,
@@ -98,6 +80,8 @@ impl RateLimitShard {
             store,
             _alive: AliveGuard(view.clone()),
             view,
+            writer,
+            writes,
             slots: HashMap::new(),
             dirty: Vec::new(),
             floor: 0,
@@ -120,12 +104,15 @@ impl RateLimitShard {
         if let Some(s) = self.slots.get(key) {
             return Ok(Some(*s));
         }
+        if !self.writes.must_read(self.now()) {
+            return Ok(None);
+        }
         let Some(bytes) = self.store.get(KS, key)? else {
             return Ok(None);
         };
         bump(&self.view.counters.loaded, 1);
         Ok(Some(Slot {
-            tat: decode(&bytes)?,
+            tat: persist::decode(&bytes)?,
             ..Slot::default()
         }))
     }
@@ -183,54 +170,74 @@ impl RateLimitShard {
         if !known && self.slots.len() >= (2 * self.floor).max(MIN_EARLY_SWEEP) {
             self.sweep();
         }
-        if self.settings.persist_interval.is_zero() || self.dirty.len() >= MAX_DIRTY {
+        if self.writer.is_none() || self.dirty.len() >= MAX_DIRTY {
             self.persist_logged();
         }
         self.publish_gauges();
         Ok(decision)
     }
 
-    /// Writes the changed keys to the store (buffered, expiring at their TAT, so the store's
-    /// sweeper removes them once decayed). Keys that failed stay queued for the next attempt.
-    fn persist(&mut self) -> Result<usize, StoreError> {
+    /// Takes the changed keys that are still live, clearing their dirty flag.
+    fn take_dirty(&mut self) -> Vec<(Key, u64)> {
         let now = self.now();
-        let mut written = 0;
-        let mut failed = None;
+        let mut batch = Vec::with_capacity(self.dirty.len());
         for key in std::mem::take(&mut self.dirty) {
             let Some(slot) = self.slots.get_mut(&key) else {
                 continue;
             };
-            if !slot.dirty {
-                continue;
-            }
-            if failed.is_some() {
-                self.dirty.push(key);
-                continue;
-            }
-            if slot.tat <= now {
-                // Decayed: any stored (older) state has expired as well.
+            if slot.dirty {
                 slot.dirty = false;
-                continue;
-            }
-            let expires = slot.tat.div_ceil(MS);
-            let opts = PutOptions::buffered().expires_at(expires);
-            match self.store.put(KS, &key, &encode(slot.tat), opts) {
-                Ok(()) => {
-                    slot.dirty = false;
-                    written += 1;
+                // A decayed key needs no write: any stored (older) state has expired too.
+                if slot.tat > now {
+                    batch.push((key, slot.tat));
                 }
-                Err(e) => {
-                    failed = Some(e);
+            }
+        }
+        batch
+    }
+
+    /// Marks keys dirty again (their write did not happen).
+    fn requeue(&mut self, keys: impl IntoIterator<Item = (Key, u64)>) {
+        for (key, _) in keys {
+            if let Some(slot) = self.slots.get_mut(&key) {
+                if !slot.dirty {
+                    slot.dirty = true;
                     self.dirty.push(key);
                 }
             }
         }
-        bump(&self.view.counters.persisted, written as u64);
-        match failed {
-            None => Ok(written),
-            Some(e) => {
-                bump(&self.view.counters.persist_errors, 1);
-                Err(e)
+    }
+
+    /// Writes the changed keys to the store (buffered, expiring at their TAT, so the store's
+    /// sweeper removes them once decayed): handed to the writer thread (with `wait`, waiting
+    /// for room in its queue; without, keeping them for next time if it is full), or written
+    /// here in write-through mode. Returns how many were handed over or written.
+    fn persist(&mut self, wait: bool) -> Result<usize, StoreError> {
+        let batch = self.take_dirty();
+        let n = batch.len();
+        match self.writer.clone() {
+            Some(w) if wait => w.hand_over(batch).map(|()| n),
+            Some(w) => match w.offer(batch) {
+                Ok(()) => Ok(n),
+                Err(back) => {
+                    self.requeue(back);
+                    Ok(0)
+                }
+            },
+            None => {
+                let mut written = 0;
+                let mut rest = batch.into_iter();
+                for (key, tat) in rest.by_ref() {
+                    if let Err(e) = persist::put(&*self.store, &self.writes, &key, tat) {
+                        bump(&self.writes.errors, 1);
+                        self.requeue(std::iter::once((key, tat)).chain(rest));
+                        bump(&self.writes.persisted, written as u64);
+                        return Err(e);
+                    }
+                    written += 1;
+                }
+                bump(&self.writes.persisted, written as u64);
+                Ok(written)
             }
         }
     }
@@ -238,7 +245,7 @@ impl RateLimitShard {
     /// [`Self::persist`] from a timer or a check: a failed write is logged and retried later;
     /// decisions go on from memory, which is the source of truth while the shard runs.
     fn persist_logged(&mut self) {
-        if let Err(e) = self.persist() {
+        if let Err(e) = self.persist(false) {
             tracing::error!(error = %e, shard = self.index, "rate-limit state not persisted");
         }
     }
@@ -273,19 +280,14 @@ impl RateLimitShard {
     fn reset(&mut self, key: &Key) -> Result<bool, ActorError> {
         self.view.blocked.write().remove(key);
         let in_memory = self.slots.remove(key).is_some_and(|s| s.tat > self.now());
+        self.publish_gauges();
         let stored = self.store.delete(KS, key, Durability::Buffered)?;
-        self.publish_gauges();
+        // A write of this key may still be queued at the writer: it drops it (and deletes
+        // again, after any write in progress).
+        if let Some(w) = &self.writer {
+            w.forget(*key)?;
+        }
         Ok(in_memory || stored)
-    }
-
-    /// Forgets the in-memory state (after a panic), after trying to save what changed.
-    fn reset_memory(&mut self) {
-        self.persist_logged();
-        self.slots = HashMap::new();
-        self.dirty = Vec::new();
-        self.floor = 0;
-        *self.view.blocked.write() = HashMap::new();
-        self.publish_gauges();
     }
 }
 
@@ -298,7 +300,7 @@ impl Actor for RateLimitShard {
         ctx.run_interval(self.settings.sweep_interval, |act, _| {
             act.sweep();
         });
-        if !self.settings.persist_interval.is_zero() {
+        if self.writer.is_some() {
             ctx.run_interval(self.settings.persist_interval, |act, _| {
                 act.persist_logged();
             });
@@ -314,10 +316,11 @@ impl Actor for RateLimitShard {
 
 impl Supervised for RateLimitShard {
     fn restarting(&mut self, _: &mut Context<Self>) {
-        // In-memory state may be inconsistent after a panic: save what changed, then reload
-        // lazily from the store.
+        // Unlike the session shards, the memory is kept: a slot is one number, written in
+        // one step, so a panic cannot leave it half-updated, and dropping it would hand back
+        // budget the write-behind store has not recorded yet. Checks fail closed until
+        // `started` runs again.
         self.view.alive.store(false, Ordering::SeqCst);
-        self.reset_memory();
     }
 }
 
@@ -336,7 +339,7 @@ macro_rules! guarded_handler {
 guarded_handler!(Check, Decision, |a, m| a.check(m.key, m.gcra));
 guarded_handler!(Reset, bool, |a, m| a.reset(&m.0));
 guarded_handler!(Sweep, usize, |a, _m| Ok(a.sweep()));
-guarded_handler!(Persist, usize, |a, _m| Ok(a.persist()?));
+guarded_handler!(Persist, usize, |a, _m| Ok(a.persist(true)?));
 guarded_handler!(Ping, (), |a, _m| Ok(a.store.health_check()?));
 
 #[cfg(any(test, feature = "test-util"))]

@@ -1,7 +1,7 @@
 //! [`RateLimitHandle`]: checks (refusals from the view, the rest by message to the owning
 //! shard), administration and statistics.
 
-use std::{sync::atomic::Ordering, sync::Arc, time::Duration};
+use std::{sync::atomic::Ordering, sync::Arc, thread::JoinHandle, time::Duration};
 
 use actix::{Addr, Arbiter};
 use parking_lot::Mutex;
@@ -10,6 +10,7 @@ use super::{
     actor::{RateLimitShard, NAME},
     gcra::{Gcra, RateLimitPolicy},
     messages::*,
+    persist::WriterTx,
     settings::{RateLimitSettings, RateLimitStats},
     view::{bump, key_for, shard_of, Key, RateLimitView},
     Decision,
@@ -23,6 +24,8 @@ struct Shared {
     clock: SharedClock,
     timeout: Duration,
     arbiters: Mutex<Vec<Arbiter>>,
+    /// The write-behind thread (it stops once the shards and this sender are gone).
+    writer: Mutex<Option<(WriterTx, JoinHandle<()>)>>,
 }
 
 impl Drop for Shared {
@@ -30,6 +33,7 @@ impl Drop for Shared {
         for a in self.arbiters.get_mut().drain(..) {
             a.stop();
         }
+        self.writer.get_mut().take();
     }
 }
 
@@ -105,6 +109,7 @@ impl RateLimitHandle {
         clock: SharedClock,
         timeout: Duration,
         arbiters: Vec<Arbiter>,
+        writer: Option<(WriterTx, JoinHandle<()>)>,
     ) -> Self {
         Self {
             inner: Arc::new(Shared {
@@ -114,6 +119,7 @@ impl RateLimitHandle {
                 clock,
                 timeout,
                 arbiters: Mutex::new(arbiters),
+                writer: Mutex::new(writer),
             }),
         }
     }
@@ -203,9 +209,17 @@ impl RateLimitHandle {
     }
 
     /// Writes changed state to the store now (done every
-    /// [`RateLimitSettings::persist_interval`] anyway). Returns how many keys were written.
+    /// [`RateLimitSettings::persist_interval`] anyway) and waits until it is written (at most
+    /// 30 s; the shards keep deciding meanwhile). Returns how many keys' state this wrote.
     pub async fn persist_now(&self) -> Result<usize, ActorError> {
-        self.ask_all(|| Persist).await
+        let n = self.ask_all(|| Persist).await?;
+        let writer = self.inner.writer.lock().as_ref().map(|(tx, _)| tx.clone());
+        if let Some(tx) = writer {
+            actix_rt::task::spawn_blocking(move || tx.flush())
+                .await
+                .map_err(|_| ActorError::Unavailable { actor: NAME })??;
+        }
+        Ok(n)
     }
 
     /// Keys held in memory (summed over the shards, as of their last operation).
@@ -252,6 +266,12 @@ impl RateLimitHandle {
         }
         for a in arbiters {
             let _ = actix_rt::task::spawn_blocking(move || a.join()).await;
+        }
+        // The shards are gone; dropping the last sender lets the writer finish and stop.
+        let writer = self.inner.writer.lock().take();
+        if let Some((tx, thread)) = writer {
+            drop(tx);
+            let _ = actix_rt::task::spawn_blocking(move || thread.join()).await;
         }
     }
 

@@ -23,8 +23,10 @@ pub struct RateLimitSettings {
     /// back). A shard also sweeps early whenever it has doubled in size since its last sweep.
     /// Default: 10 s.
     pub sweep_interval: Duration,
-    /// How often changed state is written to the store (buffered writes). `Duration::ZERO`
-    /// writes every allowed request through at once. Default: 100 ms.
+    /// How often the shards hand changed state to the write-behind thread, which writes it to
+    /// the store (buffered writes) without holding up decisions. `Duration::ZERO`: no writer
+    /// thread; every allowed request is written by its shard before it is answered (slower:
+    /// a sled write costs tens of microseconds). Default: 100 ms.
     pub persist_interval: Duration,
 }
 
@@ -84,8 +86,12 @@ pub struct RateLimitStats {
     pub loaded: u64,
     /// States written to the store.
     pub persisted: u64,
-    /// Writes to the store that failed (the decision is still made from memory).
+    /// Writes to the store that failed (the decision is still made from memory; the write is
+    /// retried).
     pub persist_errors: u64,
+    /// States not written because the store fell too far behind a spray of new keys (the
+    /// decisions are unaffected; a restart would forget these keys).
+    pub persist_dropped: u64,
     /// Keys dropped because their state had decayed.
     pub swept: u64,
 }

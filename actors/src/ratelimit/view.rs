@@ -17,7 +17,7 @@ use std::{
 use parking_lot::RwLock;
 use sha2::{Digest, Sha256};
 
-use super::settings::RateLimitStats;
+use super::{persist::PersistState, settings::RateLimitStats};
 
 /// A key as stored: the first 16 bytes of SHA-256 over the policy name and the caller's key.
 /// Fixed size (no allocation per key), stable across restarts, and no raw client address in
@@ -59,8 +59,6 @@ pub(crate) struct Counters {
     pub(crate) denied_from_view: AtomicU64,
     pub(crate) first_blocks: AtomicU64,
     pub(crate) loaded: AtomicU64,
-    pub(crate) persisted: AtomicU64,
-    pub(crate) persist_errors: AtomicU64,
     pub(crate) swept: AtomicU64,
 }
 
@@ -100,24 +98,24 @@ impl ShardView {
         s.denied_from_view += get(&c.denied_from_view);
         s.first_blocks += get(&c.first_blocks);
         s.loaded += get(&c.loaded);
-        s.persisted += get(&c.persisted);
-        s.persist_errors += get(&c.persist_errors);
         s.swept += get(&c.swept);
     }
 }
 
-/// The whole view: one part per shard.
+/// The whole view: one part per shard, and the store writes.
 #[derive(Debug)]
 pub(crate) struct RateLimitView {
     pub(crate) shards: Vec<Arc<ShardView>>,
+    pub(crate) writes: Arc<PersistState>,
 }
 
 impl RateLimitView {
-    pub(crate) fn new(n: usize) -> Self {
+    pub(crate) fn new(n: usize, writes: PersistState) -> Self {
         Self {
             shards: (0..n.max(1))
                 .map(|_| Arc::new(ShardView::default()))
                 .collect(),
+            writes: Arc::new(writes),
         }
     }
 
@@ -126,6 +124,7 @@ impl RateLimitView {
         for part in &self.shards {
             part.add_to(&mut s);
         }
+        (s.persisted, s.persist_errors, s.persist_dropped) = self.writes.read();
         s
     }
 }

@@ -3,6 +3,7 @@
 use std::{path::PathBuf, time::Duration};
 
 use crate::{
+    lockout::LockoutPolicy,
     password::{default_threads, PasswordParams, DEFAULT_QUEUE},
     session::SessionPolicy,
     tokens::TokenPolicy,
@@ -41,6 +42,8 @@ pub struct RuntimeConfig {
     pub tokens: TokenPolicy,
     /// Password hashing parameters and pool size.
     pub passwords: PasswordSettings,
+    /// Login lockout thresholds and backoff.
+    pub lockout: LockoutPolicy,
 }
 
 /// Password hashing settings: argon2id parameters and the bounded pool that runs them.
@@ -98,6 +101,7 @@ impl Default for RuntimeConfig {
             session: SessionPolicy::default(),
             tokens: TokenPolicy::default(),
             passwords: PasswordSettings::default(),
+            lockout: LockoutPolicy::default(),
         }
     }
 }
@@ -107,6 +111,13 @@ impl RuntimeConfig {
     #[must_use]
     pub fn with_session(mut self, s: SessionPolicy) -> Self {
         self.session = s;
+        self
+    }
+
+    /// Replaces the lockout policy.
+    #[must_use]
+    pub fn with_lockout(mut self, l: LockoutPolicy) -> Self {
+        self.lockout = l;
         self
     }
 
@@ -164,6 +175,11 @@ impl RuntimeConfigBuilder {
     /// Session policy. Default: [`SessionPolicy::default`].
     pub fn session(mut self, s: SessionPolicy) -> Self {
         self.0.session = s;
+        self
+    }
+    /// Lockout policy. Default: [`LockoutPolicy::default`].
+    pub fn lockout(mut self, l: LockoutPolicy) -> Self {
+        self.0.lockout = l;
         self
     }
     /// Password settings. Default: [`PasswordSettings::default`].

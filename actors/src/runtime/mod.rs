@@ -26,6 +26,7 @@ use crate::{
         AuditActor, AuditHandle, AuditSink, JsonLinesSink, SharedCounters, SinkWorker, TracingSink,
     },
     clock::{SharedClock, SystemClock},
+    lockout::{start_lockout, LockoutHandle},
     password::PasswordPool,
     session::{AliveGuard, SessionHandle, SessionShard, SessionView},
     store::{SledStore, Store},
@@ -126,6 +127,7 @@ struct Inner {
     sessions: SessionHandle,
     tokens: TokenHandle,
     passwords: PasswordPool,
+    lockout: LockoutHandle,
     sweeper: Addr<SweeperActor>,
     arbiters: Mutex<Vec<Arbiter>>,
     stopped: AtomicBool,
@@ -183,6 +185,12 @@ fn check(cfg: &RuntimeConfig) -> Result<(), StartError> {
     }
     if cfg.session.touch_interval.is_zero() {
         return bad("session.touch_interval_ms", "must be greater than 0");
+    }
+    if let Err(e) = cfg.lockout.validate() {
+        return Err(StartError::Invalid {
+            key: e.key,
+            reason: e.reason,
+        });
     }
     if cfg.tokens.reset_ttl.is_zero() {
         return bad("auth.reset_token_ttl_secs", "must be greater than 0");
@@ -301,6 +309,15 @@ impl Runtime {
             cfg.ask_timeout,
         );
 
+        let lockout = start_lockout(
+            dyn_store.clone(),
+            clock.clone(),
+            cfg.lockout.clone(),
+            audit.clone(),
+            cap,
+            cfg.ask_timeout,
+        );
+
         let sweeper_actor = SweeperActor {
             store: dyn_store,
             clock: clock.clone(),
@@ -324,6 +341,7 @@ impl Runtime {
                 sessions,
                 tokens,
                 passwords,
+                lockout,
                 arbiters: Mutex::new({
                     arbiters.push(sweeper_arbiter);
                     arbiters
@@ -346,6 +364,11 @@ impl Runtime {
     /// The token actor (API and password-reset tokens).
     pub fn tokens(&self) -> &TokenHandle {
         &self.inner.tokens
+    }
+
+    /// The login lockout actor.
+    pub fn lockout(&self) -> &LockoutHandle {
+        &self.inner.lockout
     }
 
     /// The argon2id hashing pool.
@@ -410,6 +433,7 @@ impl Runtime {
         }
         let audit = self.inner.audit.shutdown().await;
         self.inner.tokens.shutdown().await;
+        self.inner.lockout.shutdown().await;
         let close = self.inner.store.close();
         let arbiters: Vec<Arbiter> = self
             .inner
