@@ -21,7 +21,9 @@ use tracing_subscriber::EnvFilter;
 use warden::{
     actors::SecurityEvent,
     auth::{Accounts, AuthMiddleware, Requires, SharedUserStore},
+    headers::SecurityHeadersMiddleware,
     health::healthz,
+    hosts::{AllowedHosts, AllowedHostsMiddleware},
     ConfigLoader, Warden,
 };
 
@@ -87,6 +89,8 @@ async fn main() -> std::io::Result<()> {
         }
     );
 
+    let allowed_hosts = AllowedHosts::parse(&warden.config().server.allowed_hosts)
+        .unwrap_or_else(|e| fail("invalid server.allowed_hosts", e));
     let w = warden.clone();
     let server = HttpServer::new(move || {
         let owner_policy = |user: Arc<warden::auth::User>, req: actix_web::HttpRequest| async move {
@@ -96,12 +100,18 @@ async fn main() -> std::io::Result<()> {
         App::new()
             .app_data(w.data())
             .app_data(accounts.clone())
-            // In actix-web the last .wrap() runs first:
-            // request context → session → authentication → CSRF → routes.
+            // In actix-web the last .wrap() runs first: security headers (on every
+            // response, errors included) → request context → allowed hosts → session →
+            // authentication → CSRF → routes.
             .wrap(w.csrf_middleware())
             .wrap(AuthMiddleware::new(&w, users.clone()))
             .wrap(w.session_middleware())
+            .wrap(AllowedHostsMiddleware::new(
+                allowed_hosts.clone(),
+                w.audit().clone(),
+            ))
             .wrap(w.request_context())
+            .wrap(SecurityHeadersMiddleware::for_warden(&w))
             .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
             .route("/", web::get().to(routes::index))
             .route("/healthz", web::get().to(healthz))
