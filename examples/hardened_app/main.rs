@@ -20,6 +20,7 @@ use actix_web::{middleware::Logger, web, App, HttpServer};
 use tracing_subscriber::EnvFilter;
 use warden::{
     actors::SecurityEvent,
+    audit_http::{audit_stream, metrics},
     auth::{Accounts, AuthMiddleware, Requires, SharedUserStore},
     headers::SecurityHeadersMiddleware,
     health::healthz,
@@ -143,6 +144,21 @@ async fn main() -> std::io::Result<()> {
             .route(
                 "/password-reset/complete",
                 web::post().to(routes::reset_complete),
+            )
+            .service(
+                web::resource("/audit")
+                    .wrap(Requires::new(["admin"]))
+                    .route(web::get().to(routes::audit_page)),
+            )
+            .service(
+                web::resource("/audit/stream")
+                    .wrap(Requires::new(["admin"]))
+                    .route(web::get().to(audit_stream)),
+            )
+            .service(
+                web::resource("/metrics")
+                    .wrap(Requires::new(["admin"]))
+                    .route(web::get().to(metrics)),
             )
             .route("/api/me", web::get().to(routes::api_me))
             .route("/api/tokens", web::post().to(routes::api_tokens))

@@ -10,6 +10,7 @@ use warden::{
         ResetCompletion,
     },
     csrf::CsrfToken,
+    headers::CspNonce,
     session::Session,
     Error, RequestContext, Warden,
 };
@@ -385,4 +386,36 @@ pub(crate) async fn api_tokens(
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({"token": token.expose_secret(), "id": info.id})))
+}
+
+/// The admin's live audit view: a page that reads `/audit/stream` with `EventSource`. Its
+/// script is allowed by the CSP through the per-request nonce.
+pub(crate) async fn audit_page(
+    user: CurrentUser,
+    csrf: CsrfToken,
+    nonce: Option<CspNonce>,
+) -> HttpResponse {
+    let nonce_attr = nonce.map(|n| n.attribute()).unwrap_or_default();
+    let body = format!(
+        "<p>Live security events (newest last). Metrics: <a href=\"/metrics\">/metrics</a>.</p>\n\
+         <ol id=\"events\"></ol>\n\
+         <script {nonce_attr}>\n\
+         const list = document.getElementById('events');\n\
+         const source = new EventSource('/audit/stream');\n\
+         const show = (e) => {{ const li = document.createElement('li');\n\
+           li.textContent = e.type + ' ' + e.data; list.appendChild(li); }};\n\
+         source.addEventListener('message', show);\n\
+         const names = ['auth.login.success','auth.login.failure','auth.logout.success','auth.lockout.locked',\n\
+           'auth.token.invalid','auth.session.version_mismatch','auth.require.unauthenticated',\n\
+           'authz.permission.denied','authz.policy.denied','csrf.reject.missing','csrf.reject.invalid',\n\
+           'csrf.reject.origin','ratelimit.blocked','session.created','session.rotated','session.revoked',\n\
+           'session.expired.idle','session.expired.absolute','session.cookie.invalid','password.changed',\n\
+           'password.reset.requested','password.reset.completed','host.rejected','alert.spike','sys.startup'];\n\
+         for (const n of names) source.addEventListener(n, show);\n\
+         </script>"
+    );
+    html(
+        actix_web::http::StatusCode::OK,
+        page("Audit", Some(&user), &csrf, &body),
+    )
 }

@@ -6,6 +6,8 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use crate::hosts::HostPattern;
+
 /// `scheme://authority` of an origin, lowercased, without a trailing slash.
 pub(crate) fn origin(value: &str) -> Result<String, String> {
     let trimmed = value.trim();
@@ -36,22 +38,44 @@ pub(crate) fn origin_authority(origin: &str) -> &str {
         .map_or(origin, |(_, authority)| authority)
 }
 
-/// An allowed `Host` value: `host` or `host:port`, lowercased.
+/// An allowed `Host` value: `host`, `host:port`, `[ipv6][:port]` or a `*.example.com`
+/// wildcard, checked by [`HostPattern::parse`] (so the configuration accepts exactly what
+/// [`AllowedHostsMiddleware`](crate::hosts::AllowedHostsMiddleware) does) and returned in its
+/// normalised form (lowercase, no trailing dot, canonical IPv6).
 pub(crate) fn allowed_host(value: &str) -> Result<String, String> {
-    let host = value.trim().to_ascii_lowercase();
+    let host = value.trim();
+    let shown = host.escape_default();
     if host.is_empty() {
         return Err("entries must not be empty".to_owned());
     }
     if host.contains("://") {
         return Err(format!(
-            "`{host}` must be a host name (e.g. `app.example.com`), without a scheme"
+            "`{shown}` must be a host name (e.g. `app.example.com`), without a scheme"
         ));
     }
-    if host.contains(['/', '?', '#']) {
-        return Err(format!("`{host}` must be a host name, without a path"));
+    if host.contains('@') {
+        // Not echoed: the user info could be a password.
+        return Err("user info (`user@`) is not allowed in a host".to_owned());
     }
-    authority_syntax(&host).map_err(|why| format!("`{host}`: {why}"))?;
-    Ok(host)
+    if host.contains(['/', '?', '#']) {
+        return Err(format!("`{shown}` must be a host name, without a path"));
+    }
+    if host == "*" {
+        return Err(
+            "`*` would allow every host (DNS rebinding, Host-header poisoning); list the hosts \
+             you serve, or a `*.example.com` wildcard"
+                .to_owned(),
+        );
+    }
+    if host.strip_prefix("*.").unwrap_or(host).contains('*') {
+        return Err(format!(
+            "`{shown}`: a wildcard is only allowed as a leading `*.` (e.g. `*.example.com`)"
+        ));
+    }
+    match HostPattern::parse(host) {
+        Ok(pattern) => Ok(pattern.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// `host[:port]` with an RFC 3986 reg-name or IP literal host and no user info.

@@ -14,8 +14,13 @@
 //! errors naming the key, so a typo never silently falls back to a default.
 //!
 //! The `production` profile additionally requires a strong `WARDEN_SECRET_KEY`, `Secure`
-//! cookies, an `https://` origin (and `https://` CSRF trusted origins) and CSRF protection
-//! enabled. In `development`, a missing key is replaced by an ephemeral random one and a
+//! cookies, an `https://` origin (and `https://` CSRF trusted origins), CSRF protection
+//! enabled, a strict Content-Security-Policy, HSTS for at least a year, and `X-Frame-Options`
+//! or a CSP `frame-ancestors`.
+//!
+//! `[lockout]` becomes [`Config::runtime`]`.lockout` (the lockout actor's policy) and
+//! [`Config::lockout`]; `[headers]` becomes [`Config::headers`], whose `middleware` is the
+//! built [`SecurityHeadersConfig`](crate::headers::SecurityHeadersConfig). In `development`, a missing key is replaced by an ephemeral random one and a
 //! warning says that sessions will not survive a restart.
 //!
 //! ```
@@ -38,16 +43,19 @@ mod raw;
 mod secret;
 mod settings;
 mod validate;
+mod validate_headers;
+mod validate_lockout;
 
 pub use self::{
     error::{ConfigError, KeyError},
     loader::{ConfigLoader, DEFAULT_CONFIG_FILE},
     raw::{
-        Profile, RawAudit, RawAuth, RawConfig, RawCsrf, RawPasswords, RawProxy, RawRuntime,
-        RawSecrets, RawServer, RawSession, RawStore, SameSite,
+        Profile, RawAudit, RawAuth, RawConfig, RawCsrf, RawHeaders, RawLockout, RawPasswords,
+        RawProxy, RawRuntime, RawSecrets, RawServer, RawSession, RawStore, SameSite,
     },
     secret::{SecretKeys, MIN_SECRET_LEN},
     settings::{
-        AuthSettings, Config, CsrfSettings, ProxySettings, ServerSettings, SessionSettings,
+        AuthSettings, Config, CsrfSettings, HeadersSettings, LockoutSettings, ProxySettings,
+        ServerSettings, SessionSettings,
     },
 };

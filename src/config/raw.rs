@@ -7,7 +7,7 @@ use std::{fmt, path::PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::client_ip::ForwardedHeader;
+use crate::{client_ip::ForwardedHeader, lockout::LockedResponse};
 
 /// Which rules apply: development tolerates a missing secret (an ephemeral one is generated),
 /// production does not and also requires `Secure` cookies and an `https://` origin.
@@ -136,6 +136,10 @@ pub struct RawConfig {
     pub passwords: RawPasswords,
     /// `[csrf]`.
     pub csrf: RawCsrf,
+    /// `[lockout]`.
+    pub lockout: RawLockout,
+    /// `[headers]`.
+    pub headers: RawHeaders,
 }
 
 /// `[server]`: where to listen and who we are.
@@ -151,7 +155,10 @@ pub struct RawServer {
     /// meaning `http://<bind>`. Env: `WARDEN_ORIGIN`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
-    /// Accepted `Host` header values. Default: empty, meaning the host of `origin`.
+    /// Accepted `Host` header values: `host`, `host:port`, `[ipv6]:port` or a `*.example.com`
+    /// wildcard (any subdomain, never `example.com` itself; a bare `*` is refused), exactly
+    /// what [`AllowedHosts::parse`](crate::hosts::AllowedHosts::parse) accepts. Default: empty,
+    /// meaning the host of `origin`.
     pub allowed_hosts: Vec<String>,
 }
 
@@ -520,6 +527,191 @@ impl Default for RawCsrf {
             exempt_paths: Vec::new(),
             body_limit: 64 * 1024,
             bearer_exempt: true,
+        }
+    }
+}
+
+/// `[lockout]`: login lockout thresholds and backoff (the lockout actor's
+/// [`LockoutPolicy`](warden_actors::lockout::LockoutPolicy)) and how a locked attempt is
+/// answered.
+///
+/// ```
+/// use warden::{config::RawLockout, lockout::LockedResponse};
+///
+/// let l = RawLockout::default();
+/// assert_eq!((l.max_failures, l.account_max_failures, l.ip_max_failures), (5, 20, 50));
+/// assert_eq!((l.window_secs, l.base_lock_secs, l.max_lock_secs), (900, 300, 3600));
+/// assert_eq!(l.multiplier, 2.0);
+/// assert_eq!(l.trusted_ip_ttl_secs, 30 * 86_400);
+/// assert_eq!(l.max_tracked_keys, 100_000);
+/// assert_eq!((l.spray_threshold, l.spray_window_secs), (0, 60)); // spray detector off
+/// assert_eq!(l.locked_response, LockedResponse::Generic401);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawLockout {
+    /// Failures of one (account, client network) pair that lock the pair. Default 5.
+    pub max_failures: u32,
+    /// Failures of one account, across networks, that lock the account everywhere except on
+    /// trusted networks (bounded backoff). Default 20.
+    pub account_max_failures: u32,
+    /// Failures from one client network (an IPv4 address, an IPv6 /64), whatever the login
+    /// name, that lock the network. Default 50.
+    pub ip_max_failures: u32,
+    /// A counter (and its backoff) is forgotten this many seconds after its last failure or
+    /// the end of its last lock. Default 900.
+    pub window_secs: u64,
+    /// The first lock's length, in seconds (at least 1). Default 300.
+    pub base_lock_secs: u64,
+    /// Each further lock of the same counter lasts this many times longer (at least 1.0):
+    /// `base_lock_secs * multiplier^(locks so far)`, capped at `max_lock_secs`. Default 2.0.
+    pub multiplier: f64,
+    /// The longest lock, in seconds (at least `base_lock_secs`, at most a day). Default 3600.
+    pub max_lock_secs: u64,
+    /// Networks an account logged in from successfully within this many seconds are exempt
+    /// from the account-wide lock; 0 turns this off. Default 2592000 (30 days).
+    pub trusted_ip_ttl_secs: u64,
+    /// Counters kept in the lockout actor's memory (a cache of the store). Default 100000.
+    pub max_tracked_keys: usize,
+    /// Failures across all accounts within `spray_window_secs` that raise an `alert.spike`
+    /// event; 0 turns this detector off (the audit actor's spike alerting already watches
+    /// `auth.login.failure`). Default 0.
+    pub spray_threshold: u32,
+    /// The spray detector's window, in seconds. Default 60.
+    pub spray_window_secs: u64,
+    /// How a locked attempt is answered: `generic_401` (exactly like a wrong password; the
+    /// default) or `too_many_requests` (429 with `Retry-After`).
+    #[serde(serialize_with = "serialize_locked_response")]
+    pub locked_response: LockedResponse,
+}
+
+impl RawLockout {
+    /// The largest accepted `max_lock_secs` (a day): a longer lock mostly helps an attacker
+    /// who wants to keep a victim out.
+    pub const MAX_LOCK_SECS: u64 = 24 * 3600;
+}
+
+impl Default for RawLockout {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            account_max_failures: 20,
+            ip_max_failures: 50,
+            window_secs: 900,
+            base_lock_secs: 300,
+            multiplier: 2.0,
+            max_lock_secs: 3600,
+            trusted_ip_ttl_secs: 30 * 24 * 3600,
+            max_tracked_keys: 100_000,
+            spray_threshold: 0,
+            spray_window_secs: 60,
+            locked_response: LockedResponse::Generic401,
+        }
+    }
+}
+
+/// [`LockedResponse`] has no `Serialize`; the defaults layer needs one.
+fn serialize_locked_response<S: serde::Serializer>(
+    value: &LockedResponse,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value.as_str())
+}
+
+/// `[headers]`: the browser security headers of
+/// [`SecurityHeadersMiddleware`](crate::headers::SecurityHeadersMiddleware), written as the
+/// header values themselves; an empty string turns a header off.
+///
+/// The defaults are the middleware's own
+/// ([`SecurityHeadersConfig::default`](crate::headers::SecurityHeadersConfig::default)),
+/// except that `csp_nonce` is on.
+///
+/// ```
+/// use warden::config::RawHeaders;
+///
+/// let h = RawHeaders::default();
+/// assert_eq!(h.frame_options, "DENY");
+/// assert!(h.content_type_options);
+/// assert_eq!(h.referrer_policy, "strict-origin-when-cross-origin");
+/// assert_eq!(
+///     h.content_security_policy,
+///     "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; \
+///      form-action 'self'"
+/// );
+/// assert!(h.csp_nonce);
+/// assert_eq!(h.csp_report_only, None);
+/// assert_eq!(h.permissions_policy, "camera=(), microphone=(), geolocation=()");
+/// assert_eq!(h.cross_origin_opener_policy, "same-origin");
+/// assert_eq!(h.cross_origin_resource_policy, "same-origin");
+/// assert_eq!(h.cross_origin_embedder_policy, ""); // off
+/// assert_eq!(h.hsts_max_age_secs, 63_072_000);
+/// assert!(h.hsts_include_subdomains && !h.hsts_preload && !h.force_hsts);
+/// assert!(!h.override_handler_headers);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawHeaders {
+    /// `X-Frame-Options`: `DENY`, `SAMEORIGIN` or `""` (off). Default `DENY`.
+    pub frame_options: String,
+    /// `X-Content-Type-Options: nosniff`. Default true.
+    pub content_type_options: bool,
+    /// `Referrer-Policy` value, or `""` (off). Default `strict-origin-when-cross-origin`.
+    pub referrer_policy: String,
+    /// The enforced `Content-Security-Policy`, as header text, or `""` (off; refused in
+    /// production). Must contain `default-src`. Default: `default-src 'self'; frame-ancestors
+    /// 'none'; object-src 'none'; base-uri 'self'; form-action 'self'`.
+    pub content_security_policy: String,
+    /// A fresh nonce per request in `script-src` and `style-src` of both policies (read it
+    /// with the [`CspNonce`](crate::headers::CspNonce) extractor). Default true.
+    pub csp_nonce: bool,
+    /// A further `Content-Security-Policy-Report-Only` policy. Default: unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csp_report_only: Option<String>,
+    /// `Permissions-Policy` value (`feature=(allowlist), ...`), or `""` (off). Default
+    /// `camera=(), microphone=(), geolocation=()`.
+    pub permissions_policy: String,
+    /// `Cross-Origin-Opener-Policy` value, or `""` (off). Default `same-origin`.
+    pub cross_origin_opener_policy: String,
+    /// `Cross-Origin-Resource-Policy` value, or `""` (off). Default `same-origin`.
+    pub cross_origin_resource_policy: String,
+    /// `Cross-Origin-Embedder-Policy` value, or `""` (off). Default `""`.
+    pub cross_origin_embedder_policy: String,
+    /// HSTS `max-age` in seconds; 0 sends no HSTS. At least 31536000 in production.
+    /// Default 63072000 (two years).
+    pub hsts_max_age_secs: u64,
+    /// HSTS `includeSubDomains`. Default true.
+    pub hsts_include_subdomains: bool,
+    /// HSTS `preload` (needs `includeSubDomains` and a year or more). Default false.
+    pub hsts_preload: bool,
+    /// Send HSTS even when the request did not arrive over HTTPS (as far as warden can
+    /// tell). Default false.
+    pub force_hsts: bool,
+    /// Replace these headers when a handler set them itself. Default false.
+    pub override_handler_headers: bool,
+}
+
+impl Default for RawHeaders {
+    fn default() -> Self {
+        Self {
+            frame_options: "DENY".to_owned(),
+            content_type_options: true,
+            referrer_policy: "strict-origin-when-cross-origin".to_owned(),
+            content_security_policy: "default-src 'self'; frame-ancestors 'none'; \
+                                      object-src 'none'; base-uri 'self'; form-action 'self'"
+                .to_owned(),
+            csp_nonce: true,
+            csp_report_only: None,
+            permissions_policy: "camera=(), microphone=(), geolocation=()".to_owned(),
+            cross_origin_opener_policy: "same-origin".to_owned(),
+            cross_origin_resource_policy: "same-origin".to_owned(),
+            cross_origin_embedder_policy: String::new(),
+            hsts_max_age_secs: 63_072_000,
+            hsts_include_subdomains: true,
+            hsts_preload: false,
+            force_hsts: false,
+            override_handler_headers: false,
         }
     }
 }

@@ -8,7 +8,15 @@ use warden_actors::RuntimeConfig;
 use super::{
     error::ConfigError, loader::ConfigLoader, raw::RawConfig, Profile, SameSite, SecretKeys,
 };
-use crate::client_ip::{ClientIpResolver, ForwardedHeader, TrustedProxies};
+use crate::{
+    client_ip::{ClientIpResolver, ForwardedHeader, TrustedProxies},
+    headers::{
+        ContentSecurityPolicy, CrossOriginEmbedderPolicy, CrossOriginOpenerPolicy,
+        CrossOriginResourcePolicy, FrameOptions, HeaderConfigError, Hsts, PermissionsPolicy,
+        ReferrerPolicy, SecurityHeadersConfig,
+    },
+    lockout::{LockedResponse, LoginLockoutConfig},
+};
 
 /// A validated configuration: every value has been checked, defaults filled in and derived
 /// values (origin, allowed hosts, runtime settings) computed.
@@ -48,10 +56,17 @@ pub struct Config {
     pub auth: AuthSettings,
     /// Cross-site request forgery protection.
     pub csrf: CsrfSettings,
+    /// How a locked login attempt is answered (the thresholds and backoff of `[lockout]` are
+    /// in [`runtime`](Self::runtime)`.lockout`).
+    pub lockout: LockoutSettings,
+    /// Browser security headers, validated and built into a
+    /// [`SecurityHeadersConfig`] (`headers.middleware`).
+    pub headers: HeadersSettings,
     /// Settings of the actor runtime (from `[runtime]`, `[store]`, `[audit]`, `[auth]`,
-    /// `[passwords]` and `server.data_dir`): `runtime.tokens` carries the token lifetimes and
-    /// limits of `[auth]`, `runtime.passwords` the argon2id parameters and pool of
-    /// `[passwords]`.
+    /// `[passwords]`, `[lockout]` and `server.data_dir`): `runtime.tokens` carries the token
+    /// lifetimes and limits of `[auth]`, `runtime.passwords` the argon2id parameters and pool
+    /// of `[passwords]`, `runtime.lockout` the
+    /// [`LockoutPolicy`](warden_actors::lockout::LockoutPolicy) of `[lockout]`.
     pub runtime: RuntimeConfig,
 }
 
@@ -115,8 +130,12 @@ pub struct ServerSettings {
     /// Our public origin, `scheme://host[:port]`, lowercase, no trailing slash; compared with
     /// the `Origin` header of unsafe requests.
     pub origin: String,
-    /// Accepted `Host` header values (`host` or `host:port`, lowercase). Never empty: defaults
-    /// to the host and port of [`origin`](Self::origin).
+    /// Accepted `Host` header values: `host`, `host:port`, `[ipv6][:port]` or `*.domain`
+    /// wildcards, normalised the way
+    /// [`HostPattern`](crate::hosts::HostPattern) displays them (lowercase, no trailing dot,
+    /// canonical IPv6), without duplicates. Every entry parses with
+    /// [`AllowedHosts::parse`](crate::hosts::AllowedHosts::parse). Never empty: defaults to
+    /// the host and port of [`origin`](Self::origin).
     pub allowed_hosts: Vec<String>,
 }
 
@@ -326,5 +345,158 @@ impl ProxySettings {
             TrustedProxies::new(self.trusted_proxies.clone()),
             self.forwarded_header,
         )
+    }
+}
+
+/// `[lockout]`, validated: the HTTP side of the login lockout.
+///
+/// The counters' thresholds, windows and backoff are the
+/// [`LockoutPolicy`](warden_actors::lockout::LockoutPolicy) in [`Config::runtime`]`.lockout`,
+/// which is what the lockout actor uses.
+///
+/// ```
+/// use std::time::Duration;
+/// use warden::{lockout::LockedResponse, ConfigLoader};
+///
+/// let config = ConfigLoader::new()
+///     .set("lockout.max_failures", 3)
+///     .set("lockout.locked_response", "too_many_requests")
+///     .load()?;
+/// assert_eq!(config.lockout.locked_response, LockedResponse::TooManyRequests);
+/// let policy = &config.runtime.lockout;
+/// assert_eq!(policy.max_failures, 3);
+/// assert_eq!(policy.base_lock, Duration::from_secs(300));
+/// assert_eq!(policy.spray_threshold, 0); // off unless configured
+///
+/// let err = ConfigLoader::new().set("lockout.multiplier", 0.5).load().unwrap_err();
+/// assert_eq!(err.keys(), vec!["lockout.multiplier"]);
+/// # Ok::<(), warden::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LockoutSettings {
+    /// How a locked attempt is answered: the generic 401 of a wrong password (default), or
+    /// 429 with `Retry-After`.
+    pub locked_response: LockedResponse,
+}
+
+impl LockoutSettings {
+    /// The [`LoginLockoutConfig`] to pass to
+    /// [`LoginLockout::with_config`](crate::lockout::LoginLockout::with_config).
+    ///
+    /// ```
+    /// use warden::{lockout::LockedResponse, ConfigLoader};
+    ///
+    /// let config = ConfigLoader::new().load()?;
+    /// let login = config.lockout.login_lockout_config();
+    /// assert_eq!(login.locked_response, LockedResponse::Generic401);
+    /// # Ok::<(), warden::ConfigError>(())
+    /// ```
+    pub fn login_lockout_config(&self) -> LoginLockoutConfig {
+        LoginLockoutConfig::default().locked_response(self.locked_response)
+    }
+}
+
+/// `[headers]`, validated: the browser security headers.
+///
+/// Every value was checked by building it, and [`middleware`](Self::middleware) is the
+/// [`SecurityHeadersConfig`] built from them: hand it to
+/// [`SecurityHeadersMiddleware::new`](crate::headers::SecurityHeadersMiddleware::new). The
+/// other fields are what it was built from; changing one does not rebuild `middleware` (call
+/// [`to_middleware_config`](Self::to_middleware_config) for that).
+///
+/// ```
+/// use std::time::Duration;
+/// use warden::{headers::FrameOptions, ConfigLoader};
+///
+/// let config = ConfigLoader::new()
+///     .set("headers.frame_options", "SAMEORIGIN")
+///     .set("headers.hsts_max_age_secs", 31_536_000)
+///     .load()?;
+/// let headers = &config.headers;
+/// assert_eq!(headers.frame_options, Some(FrameOptions::SameOrigin));
+/// assert_eq!(headers.hsts.unwrap().max_age(), Duration::from_secs(31_536_000));
+/// assert!(headers.csp_nonce);
+/// let middleware = &headers.middleware;
+/// assert_eq!(middleware.frame_options(), Some(FrameOptions::SameOrigin));
+/// assert!(middleware.uses_nonce());
+/// assert_eq!(
+///     middleware.csp().unwrap().to_string(),
+///     "default-src 'self'; script-src 'self' 'nonce-{nonce}'; \
+///      style-src 'self' 'nonce-{nonce}'; frame-ancestors 'none'; object-src 'none'; \
+///      base-uri 'self'; form-action 'self'"
+/// );
+///
+/// let err = ConfigLoader::new()
+///     .set("headers.content_security_policy", "default-src 'self'; script-src *; img-src")
+///     .load()
+///     .unwrap_err();
+/// assert_eq!(err.keys(), vec!["headers.content_security_policy"]);
+/// # Ok::<(), warden::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HeadersSettings {
+    /// `X-Frame-Options`; `None`: not sent.
+    pub frame_options: Option<FrameOptions>,
+    /// Whether `X-Content-Type-Options: nosniff` is sent.
+    pub content_type_options: bool,
+    /// `Referrer-Policy`; `None`: not sent.
+    pub referrer_policy: Option<ReferrerPolicy>,
+    /// The enforced `Content-Security-Policy` (with the nonce when
+    /// [`csp_nonce`](Self::csp_nonce)); `None`: not sent (never in production). Strict
+    /// ([`ContentSecurityPolicy::is_strict`]) in production.
+    pub content_security_policy: Option<ContentSecurityPolicy>,
+    /// Whether a per-request nonce goes into both policies.
+    pub csp_nonce: bool,
+    /// The `Content-Security-Policy-Report-Only` policy.
+    pub csp_report_only: Option<ContentSecurityPolicy>,
+    /// `Permissions-Policy`; `None`: not sent.
+    pub permissions_policy: Option<PermissionsPolicy>,
+    /// `Cross-Origin-Opener-Policy`; `None`: not sent.
+    pub cross_origin_opener_policy: Option<CrossOriginOpenerPolicy>,
+    /// `Cross-Origin-Resource-Policy`; `None`: not sent.
+    pub cross_origin_resource_policy: Option<CrossOriginResourcePolicy>,
+    /// `Cross-Origin-Embedder-Policy`; `None`: not sent.
+    pub cross_origin_embedder_policy: Option<CrossOriginEmbedderPolicy>,
+    /// `Strict-Transport-Security`; `None` (`hsts_max_age_secs = 0`): not sent. At least a
+    /// year in production.
+    pub hsts: Option<Hsts>,
+    /// Whether HSTS is sent even when the request did not arrive over HTTPS.
+    pub force_hsts: bool,
+    /// Whether these headers replace the same headers set by a handler.
+    pub override_handler_headers: bool,
+    /// The middleware configuration built from the fields above.
+    pub middleware: SecurityHeadersConfig,
+}
+
+impl HeadersSettings {
+    /// Builds a [`SecurityHeadersConfig`] from the fields (other than `middleware`), e.g. after
+    /// changing one.
+    ///
+    /// # Errors
+    ///
+    /// A [`HeaderConfigError`] the builder refuses (never for values straight from
+    /// validation: they were built once already).
+    pub fn to_middleware_config(&self) -> Result<SecurityHeadersConfig, HeaderConfigError> {
+        let mut builder = SecurityHeadersConfig::builder()
+            .frame_options(self.frame_options)
+            .content_type_options(self.content_type_options)
+            .referrer_policy(self.referrer_policy)
+            .permissions_policy(self.permissions_policy.clone())
+            .cross_origin_opener_policy(self.cross_origin_opener_policy)
+            .cross_origin_resource_policy(self.cross_origin_resource_policy)
+            .cross_origin_embedder_policy(self.cross_origin_embedder_policy)
+            .hsts(self.hsts)
+            .force_hsts(self.force_hsts)
+            .override_handler_headers(self.override_handler_headers);
+        builder = match &self.content_security_policy {
+            Some(csp) => builder.csp(csp.clone()),
+            None => builder.without_csp(),
+        };
+        if let Some(report_only) = &self.csp_report_only {
+            builder = builder.csp(report_only.clone());
+        }
+        builder.build()
     }
 }

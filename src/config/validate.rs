@@ -13,6 +13,8 @@ use super::{
     error::{ConfigError, KeyError},
     raw::{RawAuth, RawConfig, RawCsrf, RawPasswords, RawProxy, RawServer, RawSession},
     secret::check_keys,
+    validate_headers::headers,
+    validate_lockout::lockout,
     AuthSettings, Config, CsrfSettings, ProxySettings, SameSite, SecretKeys, ServerSettings,
     SessionSettings,
 };
@@ -22,15 +24,15 @@ const DAY_SECS: u64 = 24 * 3600;
 
 /// Collects [`KeyError`]s.
 #[derive(Default)]
-struct Errors(Vec<KeyError>);
+pub(super) struct Errors(pub(super) Vec<KeyError>);
 
 impl Errors {
-    fn push(&mut self, key: &str, reason: impl Into<String>) {
+    pub(super) fn push(&mut self, key: &str, reason: impl Into<String>) {
         self.0.push(KeyError::new(key, reason));
     }
 
     /// Errors if `value` is zero; returns it unchanged.
-    fn nonzero<T: Copy + PartialEq + From<u8>>(&mut self, key: &str, value: T) -> T {
+    pub(super) fn nonzero<T: Copy + PartialEq + From<u8>>(&mut self, key: &str, value: T) -> T {
         if value == T::from(0) {
             self.push(key, "must be greater than 0");
         }
@@ -113,6 +115,8 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let auth = auth(&raw.auth, &mut errors);
     let passwords = passwords(&raw.passwords, &mut errors);
     let csrf = csrf(&raw.csrf, &raw.session, production, &mut errors);
+    let (lockout_policy, lockout) = lockout(&raw.lockout, &mut errors);
+    let headers = headers(&raw.headers, production, &mut errors);
 
     if !errors.0.is_empty() {
         return Err(ConfigError::Invalid { errors: errors.0 });
@@ -145,7 +149,8 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
                 .api_default_ttl(auth.api_token_ttl)
                 .max_api_tokens_per_user(auth.api_tokens_per_user),
         )
-        .with_passwords(passwords);
+        .with_passwords(passwords)
+        .with_lockout(lockout_policy);
 
     Ok(Config {
         profile,
@@ -155,6 +160,8 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         proxy,
         auth,
         csrf,
+        lockout,
+        headers,
         runtime,
     })
 }
@@ -214,7 +221,17 @@ fn server(raw: &RawServer, production: bool, errors: &mut Errors) -> ServerSetti
         }
     }
     if raw.allowed_hosts.is_empty() && !origin.is_empty() {
-        allowed_hosts.push(checks::origin_authority(&origin).to_owned());
+        // The middleware parses this too: an origin it cannot parse would only fail at start-up.
+        match checks::allowed_host(checks::origin_authority(&origin)) {
+            Ok(host) => allowed_hosts.push(host),
+            Err(why) => errors.push(
+                "server.origin",
+                format!(
+                    "its host cannot be the default of `server.allowed_hosts`: {why}; \
+                     list the allowed hosts explicitly"
+                ),
+            ),
+        }
     }
 
     ServerSettings {

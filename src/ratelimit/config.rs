@@ -4,6 +4,7 @@ use std::{sync::Arc, time::Duration};
 
 use actix_web::http::{header::HeaderValue, Method};
 
+use super::path::{canonical, covers};
 use crate::{
     actors::ratelimit::{PolicyError, RateLimitPolicy},
     csrf::normalize_path,
@@ -272,26 +273,6 @@ fn compile_policy(p: &RateLimitPolicy) -> Result<CompiledPolicy, RateLimitConfig
     })
 }
 
-/// The form paths are compared in: segments of a normalised path without `;parameters`,
-/// no empty segments, no trailing slash, ASCII-lowercased unless case-sensitive.
-fn canonical(normalized: &str, case_sensitive: bool) -> String {
-    let mut out = String::with_capacity(normalized.len());
-    for segment in normalized.split('/') {
-        let name = segment.split(';').next().unwrap_or_default();
-        if !name.is_empty() {
-            out.push('/');
-            out.push_str(name);
-        }
-    }
-    if out.is_empty() {
-        out.push('/');
-    }
-    if !case_sensitive {
-        out.make_ascii_lowercase();
-    }
-    out
-}
-
 impl AuthRateLimitConfig {
     /// A builder starting from the defaults.
     pub fn builder() -> AuthRateLimitConfigBuilder {
@@ -355,43 +336,9 @@ impl AuthRateLimitConfig {
     }
 }
 
-/// Whether `prefix` (canonical) is `path` or one of its ancestors.
-fn covers(prefix: &str, path: &str) -> bool {
-    prefix == "/"
-        || path
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn canonical_forms() {
-        for (raw, want) in [
-            ("/login", "/login"),
-            ("/login/", "/login"),
-            ("//login//", "/login"),
-            ("/LOGIN", "/login"),
-            ("/login;jsessionid=x", "/login"),
-            ("/;x/login", "/login"),
-            ("/", "/"),
-            ("/a/B/", "/a/b"),
-        ] {
-            assert_eq!(canonical(raw, false), want, "{raw}");
-        }
-        assert_eq!(canonical("/LOGIN/", true), "/LOGIN");
-    }
-
-    #[test]
-    fn covers_whole_segments_only() {
-        assert!(covers("/login", "/login"));
-        assert!(covers("/login", "/login/x"));
-        assert!(!covers("/login", "/loginx"));
-        assert!(!covers("/login", "/log"));
-        assert!(covers("/", "/anything"));
-    }
 
     #[test]
     fn conflicting_names_and_bad_entries_are_refused() {

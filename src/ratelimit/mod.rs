@@ -1,6 +1,6 @@
 //! Rate limiting of authentication endpoints: [`AuthRateLimitMiddleware`] and
 //! [`AuthRateLimitConfig`], in front of the rate-limit actor
-//! ([`RateLimitHandle`](crate::actors::ratelimit::RateLimitHandle)).
+//! ([`RateLimitHandle`]).
 //!
 //! # What it fixes in Chirp's version
 //!
@@ -53,6 +53,7 @@
 
 mod config;
 mod middleware;
+mod path;
 
 pub use self::{
     config::{

@@ -1,7 +1,6 @@
 //! `[auth]` and `[passwords]`: defaults, every validation rule, and how they reach
 //! `Config::auth`, `runtime.tokens` and `runtime.passwords`.
 
-use serde::Serialize;
 use warden::config::{AuthSettings, RawAuth, RawPasswords};
 use warden_actors::{
     password::{default_threads, PasswordParams, MAX_PASSWORD_LEN_LIMIT},
@@ -12,38 +11,6 @@ use warden_actors::{
 use super::*;
 
 const FLOOR: &str = "below the OWASP floor (19 MiB, t=2, p=1)";
-
-/// Loads the defaults with one override.
-fn with(key: &str, value: impl Serialize) -> Result<Config, ConfigError> {
-    ConfigLoader::new().set(key, value).load()
-}
-
-/// Expects exactly one invalid key, `key`, when it is set to `value`; returns the reason.
-fn rejected(key: &str, value: impl Serialize + std::fmt::Debug) -> String {
-    let shown = format!("{value:?}");
-    match with(key, value) {
-        Err(err @ ConfigError::Invalid { .. }) => {
-            assert_eq!(err.keys(), vec![key], "{key} = {shown}: {err}");
-            err.errors()[0].reason.clone()
-        }
-        other => panic!("{key} = {shown}: expected ConfigError::Invalid, got {other:?}"),
-    }
-}
-
-fn accepted(key: &str, value: impl Serialize + std::fmt::Debug) -> Config {
-    let shown = format!("{value:?}");
-    with(key, value).unwrap_or_else(|e| panic!("{key} = {shown} should be valid: {e}"))
-}
-
-/// The text of `[section]` in `config/default.toml`.
-fn default_toml_section(section: &str) -> String {
-    let text = std::fs::read_to_string(repo_file("config/default.toml")).unwrap();
-    text.split(&format!("\n[{section}]\n"))
-        .nth(1)
-        .and_then(|rest| rest.split("\n[").next())
-        .unwrap_or_else(|| panic!("a [{section}] section"))
-        .to_owned()
-}
 
 // Defaults
 

@@ -1,7 +1,6 @@
 //! `[csrf]`: defaults, the sample files, how values reach `Config::csrf`, and every validation
 //! rule (each error names its key).
 
-use serde::Serialize;
 use warden::config::{CsrfSettings, RawCsrf};
 
 use super::{logs::capture_warnings, *};
@@ -15,28 +14,6 @@ fn production(csrf: &str) -> Result<Config, ConfigError> {
         &format!("{PRODUCTION}[csrf]\n{csrf}\n"),
         &[("WARDEN_SECRET_KEY", KEY_A)],
     )
-}
-
-/// Loads the defaults with one override.
-fn with(key: &str, value: impl Serialize) -> Result<Config, ConfigError> {
-    ConfigLoader::new().set(key, value).load()
-}
-
-/// Expects exactly one invalid key, `key`, when it is set to `value`; returns the reason.
-fn rejected(key: &str, value: impl Serialize + std::fmt::Debug) -> String {
-    let shown = format!("{value:?}");
-    match with(key, value) {
-        Err(err @ ConfigError::Invalid { .. }) => {
-            assert_eq!(err.keys(), vec![key], "{key} = {shown}: {err}");
-            err.errors()[0].reason.clone()
-        }
-        other => panic!("{key} = {shown}: expected ConfigError::Invalid, got {other:?}"),
-    }
-}
-
-fn accepted(key: &str, value: impl Serialize + std::fmt::Debug) -> Config {
-    let shown = format!("{value:?}");
-    with(key, value).unwrap_or_else(|e| panic!("{key} = {shown} should be valid: {e}"))
 }
 
 /// `csrf.trusted_origins` after normalising one entry.

@@ -70,10 +70,58 @@ fn parse_error(toml: &str, env: &[(&str, &str)]) -> (Option<String>, String) {
     }
 }
 
+/// Loads the defaults with one override.
+fn with(key: &str, value: impl serde::Serialize) -> Result<Config, ConfigError> {
+    ConfigLoader::new().set(key, value).load()
+}
+
+/// Expects exactly one invalid key, `key`, when it is set to `value`; returns the reason.
+fn rejected(key: &str, value: impl serde::Serialize + std::fmt::Debug) -> String {
+    let shown = format!("{value:?}");
+    match with(key, value) {
+        Err(err @ ConfigError::Invalid { .. }) => {
+            assert_eq!(err.keys(), vec![key], "{key} = {shown}: {err}");
+            err.errors()[0].reason.clone()
+        }
+        other => panic!("{key} = {shown}: expected ConfigError::Invalid, got {other:?}"),
+    }
+}
+
+/// Expects the defaults with `key = value` to be valid.
+fn accepted(key: &str, value: impl serde::Serialize + std::fmt::Debug) -> Config {
+    let shown = format!("{value:?}");
+    with(key, value).unwrap_or_else(|e| panic!("{key} = {shown} should be valid: {e}"))
+}
+
+/// The text of `[section]` in `config/default.toml`.
+fn default_toml_section(section: &str) -> String {
+    let text = std::fs::read_to_string(repo_file("config/default.toml")).unwrap();
+    text.split(&format!("\n[{section}]\n"))
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .unwrap_or_else(|| panic!("a [{section}] section"))
+        .to_owned()
+}
+
+/// Asserts that every key line of a `config/default.toml` section follows a comment.
+fn assert_every_key_commented(section: &str) {
+    let lines: Vec<&str> = section.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if !line.is_empty() && !line.starts_with('#') {
+            assert!(
+                i > 0 && lines[i - 1].starts_with('#'),
+                "`{line}` has no comment"
+            );
+        }
+    }
+}
+
 mod auth;
 mod csrf;
 mod env;
 mod files;
+mod headers;
+mod lockout;
 mod logs;
 mod overrides;
 mod parse;

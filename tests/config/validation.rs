@@ -89,6 +89,69 @@ fn explicit_allowed_hosts_are_kept_lowercased() {
     );
 }
 
+#[test]
+fn wildcard_allowed_hosts_are_accepted_as_the_middleware_parses_them() {
+    let cfg = load(
+        "[server]\nallowed_hosts = [\"*.Example.com\", \"*.api.example.com:8443\", \
+         \"app.example.com.\", \"[0:0::1]:8080\", \"*.example.com\"]\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        cfg.server.allowed_hosts,
+        vec![
+            "*.example.com".to_owned(),
+            "*.api.example.com:8443".to_owned(),
+            "app.example.com".to_owned(),
+            "[::1]:8080".to_owned(),
+        ],
+        "normalised as HostPattern displays them, without duplicates"
+    );
+    let hosts = warden::hosts::AllowedHosts::parse(&cfg.server.allowed_hosts).unwrap();
+    assert!(hosts.is_allowed("a.example.com"));
+    assert!(hosts.is_allowed("a.b.example.com:443"));
+    assert!(!hosts.is_allowed("example.com"));
+    assert!(hosts.is_allowed("x.api.example.com:8443"));
+    assert!(hosts.is_allowed("[::1]:8080"));
+}
+
+#[test]
+fn bare_and_misplaced_wildcards_are_rejected() {
+    for (host, why) in [
+        ("*", "every host"),
+        ("*.", "malformed"),
+        ("*example.com", "leading `*.`"),
+        ("app.*.example.com", "leading `*.`"),
+        ("*.*.example.com", "leading `*.`"),
+        ("*.[::1]", "IP address"),
+        ("app.example.com:99999", "malformed"),
+        ("user@app.example.com", "user info"),
+        ("::1", "malformed"),
+    ] {
+        let toml = format!("[server]\nallowed_hosts = [\"{host}\"]\n");
+        let reason = only_error(&toml, &[], "server.allowed_hosts");
+        assert!(reason.contains(why), "{host}: {reason}");
+    }
+}
+
+#[test]
+fn every_accepted_allowed_host_parses_in_the_middleware() {
+    for host in [
+        "app.example.com",
+        "APP.example.com:8080",
+        "*.example.com",
+        "localhost",
+        "127.0.0.1:8080",
+        "[::1]",
+        "under_score.example.com",
+    ] {
+        let toml = format!("[server]\nallowed_hosts = [\"{host}\"]\n");
+        let cfg = load(&toml, &[]).unwrap_or_else(|e| panic!("{host}: {e}"));
+        warden::hosts::AllowedHosts::parse(&cfg.server.allowed_hosts)
+            .unwrap_or_else(|e| panic!("{host}: {e}"));
+    }
+}
+
 // Validation: numbers
 
 #[test]

@@ -215,31 +215,46 @@ impl RateLimitShard {
     fn persist(&mut self, wait: bool) -> Result<usize, StoreError> {
         let batch = self.take_dirty();
         let n = batch.len();
-        match self.writer.clone() {
-            Some(w) if wait => w.hand_over(batch).map(|()| n),
-            Some(w) => match w.offer(batch) {
-                Ok(()) => Ok(n),
-                Err(back) => {
-                    self.requeue(back);
-                    Ok(0)
-                }
+        let back = match self.writer.clone() {
+            Some(w) if wait => match w.hand_over(batch) {
+                Ok(()) => return Ok(n),
+                Err(back) => back,
             },
-            None => {
-                let mut written = 0;
-                let mut rest = batch.into_iter();
-                for (key, tat) in rest.by_ref() {
-                    if let Err(e) = persist::put(&*self.store, &self.writes, &key, tat) {
-                        bump(&self.writes.errors, 1);
-                        self.requeue(std::iter::once((key, tat)).chain(rest));
-                        bump(&self.writes.persisted, written as u64);
-                        return Err(e);
-                    }
-                    written += 1;
+            Some(w) => match w.offer(batch) {
+                Ok(None) => return Ok(n),
+                Ok(Some(back)) => {
+                    // Queue full: keep them dirty, hand them over next time.
+                    self.requeue(back);
+                    return Ok(0);
                 }
-                bump(&self.writes.persisted, written as u64);
-                Ok(written)
-            }
+                Err(back) => back,
+            },
+            None => batch,
+        };
+        if self.writer.take().is_some() {
+            tracing::error!(
+                shard = self.index,
+                "rate-limit writer gone; writing through"
+            );
         }
+        self.write_here(back)
+    }
+
+    /// Write-through: writes a batch from this thread, before answering.
+    fn write_here(&mut self, batch: Vec<(Key, u64)>) -> Result<usize, StoreError> {
+        let mut written = 0;
+        let mut rest = batch.into_iter();
+        for (key, tat) in rest.by_ref() {
+            if let Err(e) = persist::put(&*self.store, &self.writes, &key, tat) {
+                bump(&self.writes.errors, 1);
+                self.requeue(std::iter::once((key, tat)).chain(rest));
+                bump(&self.writes.persisted, written as u64);
+                return Err(e);
+            }
+            written += 1;
+        }
+        bump(&self.writes.persisted, written as u64);
+        Ok(written)
     }
 
     /// [`Self::persist`] from a timer or a check: a failed write is logged and retried later;

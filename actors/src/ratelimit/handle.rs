@@ -8,9 +8,10 @@ use parking_lot::Mutex;
 
 use super::{
     actor::{RateLimitShard, NAME},
-    gcra::{Gcra, RateLimitPolicy},
+    gcra::Gcra,
     messages::*,
     persist::WriterTx,
+    policy::RateLimitPolicy,
     settings::{RateLimitSettings, RateLimitStats},
     view::{bump, key_for, shard_of, Key, RateLimitView},
     Decision,

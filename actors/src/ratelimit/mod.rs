@@ -51,6 +51,7 @@ mod gcra;
 mod handle;
 mod messages;
 mod persist;
+mod policy;
 mod settings;
 mod view;
 
@@ -60,8 +61,9 @@ use actix::{Arbiter, Supervisor};
 
 use self::{actor::RateLimitShard, view::RateLimitView};
 pub use self::{
-    gcra::{Decision, Gcra, PolicyError, RateLimitPolicy, Verdict},
+    gcra::{Gcra, Verdict},
     handle::RateLimitHandle,
+    policy::{Decision, PolicyError, RateLimitPolicy},
     settings::{RateLimitSettings, RateLimitStats},
 };
 use crate::{clock::SharedClock, store::Store};

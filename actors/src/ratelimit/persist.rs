@@ -157,8 +157,11 @@ pub(crate) fn put(
     store.put(KS, key, &encode(tat), opts)
 }
 
+/// Keys and their TATs to write.
+pub(crate) type Batch = Vec<(Key, u64)>;
+
 enum Job {
-    Batch(Vec<(Key, u64)>),
+    Batch(Batch),
     /// Drop any pending state of a key and delete its stored state (an operator reset).
     Forget(Key),
     /// Write everything pending, then answer (`Ok` or the first error).
@@ -184,24 +187,28 @@ fn gone() -> StoreError {
 }
 
 impl WriterTx {
-    /// Queues a batch without waiting. Gives it back if the queue is full or the writer gone.
-    pub(crate) fn offer(&self, batch: Vec<(Key, u64)>) -> Result<(), Vec<(Key, u64)>> {
+    /// Queues a batch without waiting. Gives it back if the queue is full (`Ok`) or the
+    /// writer is gone (`Err`).
+    pub(crate) fn offer(&self, batch: Batch) -> Result<Option<Batch>, Batch> {
         match self.0.try_send(Job::Batch(batch)) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(Job::Batch(b)) | TrySendError::Disconnected(Job::Batch(b))) => {
-                Err(b)
-            }
-            Err(_) => Err(Vec::new()),
+            Ok(()) => Ok(None),
+            Err(TrySendError::Full(Job::Batch(b))) => Ok(Some(b)),
+            Err(TrySendError::Disconnected(Job::Batch(b))) => Err(b),
+            Err(_) => Ok(None),
         }
     }
 
     /// Queues a batch, waiting for room (the writer takes a new job between two chunks of
-    /// writes, so the wait is short).
-    pub(crate) fn hand_over(&self, batch: Vec<(Key, u64)>) -> Result<(), StoreError> {
+    /// writes, so the wait is short). Gives it back if the writer is gone.
+    pub(crate) fn hand_over(&self, batch: Batch) -> Result<(), Batch> {
         if batch.is_empty() {
             return Ok(());
         }
-        self.0.send(Job::Batch(batch)).map_err(|_| gone())
+        match self.0.send(Job::Batch(batch)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::SendError(Job::Batch(b))) => Err(b),
+            Err(_) => Ok(()),
+        }
     }
 
     /// Queues the removal of a key's pending and stored state.

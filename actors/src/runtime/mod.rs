@@ -260,10 +260,16 @@ impl Runtime {
         )?;
         let cap = cfg.mailbox_capacity;
         let audit_arbiter = Arbiter::new();
+        // Each actor's mailbox bound is set on its own thread; wait for that before handing
+        // out addresses, so no early message meets actix's default bound of 16.
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+        let tx = ready_tx.clone();
         let audit_addr = Supervisor::start_in_arbiter(&audit_arbiter.handle(), move |ctx| {
             ctx.set_mailbox_capacity(cap);
+            let _ = tx.send(());
             audit_actor
         });
+        let mut expected_ready = 1;
         let audit = AuditHandle::new(audit_addr, clock.clone(), cfg.ask_timeout, shared);
 
         let shards = cfg.session.shards.clamp(1, 64);
@@ -284,13 +290,16 @@ impl Runtime {
                 view: view.shards[index].clone(),
                 _alive: AliveGuard(view.shards[index].clone()),
             };
+            let tx = ready_tx.clone();
             shard_addrs.push(Supervisor::start_in_arbiter(
                 &arbiter.handle(),
                 move |ctx| {
                     ctx.set_mailbox_capacity(cap);
+                    let _ = tx.send(());
                     shard
                 },
             ));
+            expected_ready += 1;
             arbiters.push(arbiter);
         }
         let sessions = SessionHandle::new(
@@ -326,10 +335,21 @@ impl Runtime {
             audit: audit.clone(),
         };
         let sweeper_arbiter = Arbiter::new();
+        let tx = ready_tx;
         let sweeper = Supervisor::start_in_arbiter(&sweeper_arbiter.handle(), move |ctx| {
             ctx.set_mailbox_capacity(cap);
+            let _ = tx.send(());
             sweeper_actor
         });
+        expected_ready += 1;
+        for _ in 0..expected_ready {
+            if ready_rx.recv_timeout(Duration::from_secs(10)).is_err() {
+                return Err(StartError::Invalid {
+                    key: "runtime",
+                    reason: "an actor did not start within 10 s",
+                });
+            }
+        }
 
         Ok(Runtime {
             inner: Arc::new(Inner {
