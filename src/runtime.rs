@@ -175,7 +175,10 @@ impl Warden {
     /// The login lockout helper for login handlers (used by
     /// [`Accounts::authenticate`](crate::auth::Accounts::authenticate)).
     pub fn login_lockout(&self) -> crate::lockout::LoginLockout {
-        crate::lockout::LoginLockout::new(self.runtime().lockout().clone())
+        crate::lockout::LoginLockout::with_config(
+            self.runtime().lockout().clone(),
+            self.config().lockout.login_lockout_config(),
+        )
     }
 
     /// The CSRF middleware configured from `[csrf]`, `[server]` and `[secrets]`.

@@ -209,7 +209,7 @@ pub(crate) async fn admin(csrf: CsrfToken, user: CurrentUser) -> HttpResponse {
             "Admin",
             Some(&user),
             &csrf,
-            "<p>Only admins see this page.</p>",
+            "<p>Only admins see this page. <a href=\"/audit\">Live audit view</a> · <a href=\"/metrics\">metrics</a>.</p>",
         ),
     )
 }

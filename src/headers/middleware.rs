@@ -74,10 +74,10 @@ impl SecurityHeadersMiddleware {
         }
     }
 
-    /// The default [`SecurityHeadersConfig`], believing the HTTPS claims of the proxies of
+    /// The `[headers]` configuration of `warden` (`config.headers.middleware`), believing the HTTPS claims of the proxies of
     /// `warden`'s `[proxy]` configuration.
     pub fn for_warden(warden: &Warden) -> Self {
-        Self::new(SecurityHeadersConfig::default())
+        Self::new(warden.config().headers.middleware.clone())
             .trust_proxies(warden.config().proxy.client_ip_resolver())
     }
 

@@ -35,6 +35,8 @@ async fn a_cors_preflight_still_gets_the_security_headers() {
     let clock = manual_clock();
     let w = test_warden(dir.path(), &clock, |raw| {
         raw.server.allowed_hosts = vec!["api.example.com".into()];
+        // The exact default header set (the demo turns nonces on in config/default.toml).
+        raw.headers.csp_nonce = false;
     });
     // Innermost first: CORS, allowed hosts, request context, security headers (outermost).
     let app = atest::init_service(

@@ -102,6 +102,7 @@ async fn present_behind_a_trusted_proxy_saying_https() {
     let clock = manual_clock();
     let w = test_warden(dir.path(), &clock, |raw| {
         raw.proxy.trusted_proxies = vec!["10.0.0.0/8".into()];
+        raw.headers.csp_nonce = false;
     });
     let app = app!(SecurityHeadersMiddleware::for_warden(&w));
 

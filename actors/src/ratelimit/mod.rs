@@ -19,6 +19,10 @@
 //! for it are answered without a message (a refusal changes no state, so the view's answer is
 //! the shard's). Every other check is one message to the owning shard.
 //!
+//! A panic in a shard restarts it with its memory kept (a key's state is one number, written in
+//! one step, so it cannot be half-updated; dropping it would hand back budget the write-behind
+//! store has not recorded yet). While a shard is down, its keys fail closed.
+//!
 //! # Memory
 //!
 //! A key whose TAT is at or before now is indistinguishable from a fresh key, so the shards
@@ -35,7 +39,8 @@
 //! changed keys to a writer thread, which writes the latest TAT of each (buffered writes,
 //! expiring at the TAT, so the store's sweeper removes decayed state); shutdown waits for it.
 //! A key that is not in memory is loaded back from the store, so a restart does not hand out
-//! fresh budgets. A crash may lose the last `persist_interval` plus the store's flush period
+//! fresh budgets (the store is read only while state written by an earlier process can still
+//! be live: a stored horizon bounds it). A crash may lose the last `persist_interval` plus the store's flush period
 //! of spent budget. Decisions never wait for a write (a sled write costs tens of
 //! microseconds, a decision a few); if the store cannot keep up with a spray of new keys, the
 //! writer holds at most 200 000 pending keys and counts the rest as
