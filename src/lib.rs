@@ -95,6 +95,7 @@ pub mod request_id;
 mod runtime;
 pub mod session;
 mod signing;
+pub mod stack;
 
 pub use self::{
     client_ip::{ClientIpResolver, ForwardedHeader, TrustedProxies},

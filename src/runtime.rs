@@ -12,6 +12,7 @@ use crate::{
 struct Inner {
     config: Config,
     runtime: Runtime,
+    allowed_hosts: crate::hosts::AllowedHosts,
 }
 
 /// The warden runtime of one process: the validated [`Config`] and handles to the started
@@ -109,11 +110,17 @@ impl WardenBuilder {
         for s in self.sinks {
             b = b.boxed_sink(s);
         }
+        let allowed_hosts = crate::hosts::AllowedHosts::parse(&self.config.server.allowed_hosts)
+            .map_err(|_| StartError::Invalid {
+                key: "server.allowed_hosts",
+                reason: "not a valid host pattern",
+            })?;
         let runtime = b.start()?;
         Ok(Warden {
             inner: Arc::new(Inner {
                 config: self.config,
                 runtime,
+                allowed_hosts,
             }),
         })
     }
@@ -170,6 +177,28 @@ impl Warden {
     /// The session middleware configured from `[session]` and `[secrets]`.
     pub fn session_middleware(&self) -> crate::session::SessionMiddleware {
         crate::session::SessionMiddleware::new(self)
+    }
+
+    /// The whole middleware stack in the right order, for one `.wrap()` (see
+    /// [`WardenStack`](crate::stack::WardenStack)). Call it inside the `HttpServer::new` closure.
+    pub fn stack(&self, users: crate::auth::SharedUserStore) -> crate::stack::WardenStack {
+        crate::stack::WardenStack::new(self, users)
+    }
+
+    /// The allowed hosts of `server.allowed_hosts`, parsed once at start.
+    pub fn allowed_hosts(&self) -> &crate::hosts::AllowedHosts {
+        &self.inner.allowed_hosts
+    }
+
+    /// The auth-endpoint rate limiter (`[auth_rate_limit]`), keyed on the client IP resolved
+    /// through the trusted proxies.
+    pub fn auth_rate_limit(&self) -> crate::ratelimit::AuthRateLimitMiddleware {
+        crate::ratelimit::AuthRateLimitMiddleware::new(
+            self.runtime().ratelimit().clone(),
+            crate::ratelimit::AuthRateLimitConfig::default(),
+            self.config().proxy.client_ip_resolver(),
+            self.audit().clone(),
+        )
     }
 
     /// The login lockout helper for login handlers (used by

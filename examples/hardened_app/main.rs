@@ -21,10 +21,8 @@ use tracing_subscriber::EnvFilter;
 use warden::{
     actors::SecurityEvent,
     audit_http::{audit_stream, metrics},
-    auth::{Accounts, AuthMiddleware, Requires, SharedUserStore},
-    headers::SecurityHeadersMiddleware,
+    auth::{Accounts, Requires, SharedUserStore},
     health::healthz,
-    hosts::{AllowedHosts, AllowedHostsMiddleware},
     ConfigLoader, Warden,
 };
 
@@ -90,8 +88,6 @@ async fn main() -> std::io::Result<()> {
         }
     );
 
-    let allowed_hosts = AllowedHosts::parse(&warden.config().server.allowed_hosts)
-        .unwrap_or_else(|e| fail("invalid server.allowed_hosts", e));
     let w = warden.clone();
     let server = HttpServer::new(move || {
         let owner_policy = |user: Arc<warden::auth::User>, req: actix_web::HttpRequest| async move {
@@ -101,18 +97,10 @@ async fn main() -> std::io::Result<()> {
         App::new()
             .app_data(w.data())
             .app_data(accounts.clone())
-            // In actix-web the last .wrap() runs first: security headers (on every
-            // response, errors included) → request context → allowed hosts → session →
+            // The whole warden stack in one call, in the right order: security headers (on
+            // every response) → request context → allowed hosts → auth rate limit → session →
             // authentication → CSRF → routes.
-            .wrap(w.csrf_middleware())
-            .wrap(AuthMiddleware::new(&w, users.clone()))
-            .wrap(w.session_middleware())
-            .wrap(AllowedHostsMiddleware::new(
-                allowed_hosts.clone(),
-                w.audit().clone(),
-            ))
-            .wrap(w.request_context())
-            .wrap(SecurityHeadersMiddleware::for_warden(&w))
+            .wrap(w.stack(users.clone()))
             .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
             .route("/", web::get().to(routes::index))
             .route("/healthz", web::get().to(healthz))

@@ -5,6 +5,7 @@ use std::{path::PathBuf, time::Duration};
 use crate::{
     lockout::LockoutPolicy,
     password::{default_threads, PasswordParams, DEFAULT_QUEUE},
+    ratelimit::RateLimitSettings,
     session::SessionPolicy,
     tokens::TokenPolicy,
 };
@@ -44,6 +45,8 @@ pub struct RuntimeConfig {
     pub passwords: PasswordSettings,
     /// Login lockout thresholds and backoff.
     pub lockout: LockoutPolicy,
+    /// Rate-limit actor settings (shards, sweeping, persistence).
+    pub ratelimit: RateLimitSettings,
 }
 
 /// Password hashing settings: argon2id parameters and the bounded pool that runs them.
@@ -102,6 +105,7 @@ impl Default for RuntimeConfig {
             tokens: TokenPolicy::default(),
             passwords: PasswordSettings::default(),
             lockout: LockoutPolicy::default(),
+            ratelimit: RateLimitSettings::default(),
         }
     }
 }
@@ -111,6 +115,13 @@ impl RuntimeConfig {
     #[must_use]
     pub fn with_session(mut self, s: SessionPolicy) -> Self {
         self.session = s;
+        self
+    }
+
+    /// Replaces the rate-limit settings.
+    #[must_use]
+    pub fn with_ratelimit(mut self, r: RateLimitSettings) -> Self {
+        self.ratelimit = r;
         self
     }
 
@@ -175,6 +186,11 @@ impl RuntimeConfigBuilder {
     /// Session policy. Default: [`SessionPolicy::default`].
     pub fn session(mut self, s: SessionPolicy) -> Self {
         self.0.session = s;
+        self
+    }
+    /// Rate-limit settings. Default: [`RateLimitSettings::default`].
+    pub fn ratelimit(mut self, r: RateLimitSettings) -> Self {
+        self.0.ratelimit = r;
         self
     }
     /// Lockout policy. Default: [`LockoutPolicy::default`].

@@ -28,6 +28,7 @@ use crate::{
     clock::{SharedClock, SystemClock},
     lockout::{start_lockout, LockoutHandle},
     password::PasswordPool,
+    ratelimit::{start_ratelimit, RateLimitHandle},
     session::{AliveGuard, SessionHandle, SessionShard, SessionView},
     store::{SledStore, Store},
     sweeper::{SweepNow, SweeperActor, SweeperPing, NAME as SWEEPER},
@@ -128,6 +129,7 @@ struct Inner {
     tokens: TokenHandle,
     passwords: PasswordPool,
     lockout: LockoutHandle,
+    ratelimit: RateLimitHandle,
     sweeper: Addr<SweeperActor>,
     arbiters: Mutex<Vec<Arbiter>>,
     stopped: AtomicBool,
@@ -327,6 +329,14 @@ impl Runtime {
             cfg.ask_timeout,
         );
 
+        let ratelimit = start_ratelimit(
+            dyn_store.clone(),
+            clock.clone(),
+            cfg.ratelimit.clone(),
+            cap,
+            cfg.ask_timeout,
+        );
+
         let sweeper_actor = SweeperActor {
             store: dyn_store,
             clock: clock.clone(),
@@ -362,6 +372,7 @@ impl Runtime {
                 tokens,
                 passwords,
                 lockout,
+                ratelimit,
                 arbiters: Mutex::new({
                     arbiters.push(sweeper_arbiter);
                     arbiters
@@ -384,6 +395,11 @@ impl Runtime {
     /// The token actor (API and password-reset tokens).
     pub fn tokens(&self) -> &TokenHandle {
         &self.inner.tokens
+    }
+
+    /// The rate-limit actor.
+    pub fn ratelimit(&self) -> &RateLimitHandle {
+        &self.inner.ratelimit
     }
 
     /// The login lockout actor.
@@ -454,6 +470,7 @@ impl Runtime {
         let audit = self.inner.audit.shutdown().await;
         self.inner.tokens.shutdown().await;
         self.inner.lockout.shutdown().await;
+        self.inner.ratelimit.shutdown().await;
         let close = self.inner.store.close();
         let arbiters: Vec<Arbiter> = self
             .inner
