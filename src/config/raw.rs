@@ -7,7 +7,13 @@ use std::{fmt, path::PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{client_ip::ForwardedHeader, lockout::LockedResponse};
+use warden_actors::{DEFAULT_AGGREGATE_NAMES, DEFAULT_SPIKE_KINDS};
+
+use crate::{
+    client_ip::ForwardedHeader,
+    lockout::LockedResponse,
+    ratelimit::{DEFAULT_PATHS, DEFAULT_POLICY_NAME},
+};
 
 /// Which rules apply: development tolerates a missing secret (an ephemeral one is generated),
 /// production does not and also requires `Secure` cookies and an `https://` origin.
@@ -138,6 +144,10 @@ pub struct RawConfig {
     pub csrf: RawCsrf,
     /// `[lockout]`.
     pub lockout: RawLockout,
+    /// `[ratelimit]`.
+    pub ratelimit: RawRateLimit,
+    /// `[auth_rate_limit]`.
+    pub auth_rate_limit: RawAuthRateLimit,
     /// `[headers]`.
     pub headers: RawHeaders,
 }
@@ -297,7 +307,23 @@ impl Default for RawStore {
     }
 }
 
-/// `[audit]`: where security events go and how long they are kept.
+/// `[audit]`: where security events go, how long they are kept, which spikes raise an
+/// `alert.spike` and which floods are aggregated.
+///
+/// ```
+/// use warden::{
+///     actors::{DEFAULT_AGGREGATE_NAMES, DEFAULT_SPIKE_KINDS},
+///     config::RawAudit,
+/// };
+///
+/// let a = RawAudit::default();
+/// assert!(a.tracing_sink && a.jsonl_path.is_none());
+/// assert_eq!(a.spike_kinds, DEFAULT_SPIKE_KINDS);
+/// assert_eq!((a.spike_window_secs, a.spike_threshold), (60, 20));
+/// assert_eq!(a.aggregate_names, DEFAULT_AGGREGATE_NAMES);
+/// assert_eq!((a.aggregate_window_secs, a.aggregate_burst), (60, 50));
+/// assert_eq!((a.aggregate_name_budget, a.aggregate_max_keys), (500, 10_000));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
@@ -319,6 +345,37 @@ pub struct RawAudit {
     pub retention_max_count: u64,
     /// How often retention runs. Default 60.
     pub retention_interval_secs: u64,
+    /// Event kinds watched for spikes: dotted names of `a-z`, `0-9`, `.` and `_` (at most 64
+    /// characters), each a prefix, optionally ending in `*`. Default
+    /// [`DEFAULT_SPIKE_KINDS`](warden_actors::DEFAULT_SPIKE_KINDS).
+    pub spike_kinds: Vec<String>,
+    /// The spike detector's sliding window, in seconds; 0 turns spike alerts off (refused in
+    /// production). Default 60.
+    pub spike_window_secs: u64,
+    /// Events of one kind within the window that raise one `alert.spike`; 0 turns spike alerts
+    /// off (refused in production). Default 20.
+    pub spike_threshold: u64,
+    /// Flood-prone event names (same syntax as `spike_kinds`) whose repeats are aggregated per
+    /// (name, client IP); must-log events never are. Default
+    /// [`DEFAULT_AGGREGATE_NAMES`](warden_actors::DEFAULT_AGGREGATE_NAMES).
+    pub aggregate_names: Vec<String>,
+    /// The aggregation window, in seconds; 0 turns aggregation off. Default 60.
+    pub aggregate_window_secs: u64,
+    /// Events per (name, client IP) and window recorded one by one before the rest are only
+    /// counted. Default 50.
+    pub aggregate_burst: u64,
+    /// Events per name and window recorded one by one, whatever their client IPs, before the
+    /// rest are only counted. Default 500.
+    pub aggregate_name_budget: u64,
+    /// Most (name, client IP) keys tracked at once (greater than 0); further addresses are
+    /// counted under one overflow key per name. Default 10000.
+    pub aggregate_max_keys: usize,
+}
+
+impl RawAudit {
+    /// The longest accepted spike-kind or aggregate-name pattern, without its trailing `*`
+    /// (event names are cut to this length).
+    pub const MAX_PATTERN_LEN: usize = 64;
 }
 
 impl Default for RawAudit {
@@ -332,6 +389,14 @@ impl Default for RawAudit {
             retention_max_age_days: 90,
             retention_max_count: 1_000_000,
             retention_interval_secs: 60,
+            spike_kinds: DEFAULT_SPIKE_KINDS.map(str::to_owned).to_vec(),
+            spike_window_secs: 60,
+            spike_threshold: 20,
+            aggregate_names: DEFAULT_AGGREGATE_NAMES.map(str::to_owned).to_vec(),
+            aggregate_window_secs: 60,
+            aggregate_burst: 50,
+            aggregate_name_budget: 500,
+            aggregate_max_keys: 10_000,
         }
     }
 }
@@ -607,6 +672,165 @@ impl Default for RawLockout {
             spray_threshold: 0,
             spray_window_secs: 60,
             locked_response: LockedResponse::Generic401,
+        }
+    }
+}
+
+/// `[ratelimit]`: how the rate-limit actor runs (the limits themselves are in
+/// `[auth_rate_limit]`).
+///
+/// ```
+/// use warden::config::RawRateLimit;
+///
+/// let r = RawRateLimit::default();
+/// assert_eq!(r.shards, 0); // the available parallelism
+/// assert_eq!(r.sweep_interval_secs, 10);
+/// assert_eq!(r.persist_interval_ms, 100);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawRateLimit {
+    /// Number of rate-limit actor shards (one arbiter each); 0 means the available
+    /// parallelism. At most 64. Default 0.
+    pub shards: usize,
+    /// How often (seconds) each shard drops the keys whose state has decayed, giving the
+    /// memory back (1 to 86400). Default 10.
+    pub sweep_interval_secs: u64,
+    /// Write-behind period (milliseconds) of the limiter state; 0 writes every change before
+    /// answering (slower). At most 60000: a crash forgets at most this much. Default 100.
+    pub persist_interval_ms: u64,
+}
+
+impl RawRateLimit {
+    /// The largest accepted (and resolved) number of shards.
+    pub const MAX_SHARDS: usize = 64;
+    /// The largest accepted `sweep_interval_secs` (a day).
+    pub const MAX_SWEEP_INTERVAL_SECS: u64 = 24 * 3600;
+    /// The largest accepted `persist_interval_ms` (a minute).
+    pub const MAX_PERSIST_INTERVAL_MS: u64 = 60_000;
+}
+
+impl Default for RawRateLimit {
+    fn default() -> Self {
+        Self {
+            shards: 0,
+            sweep_interval_secs: 10,
+            persist_interval_ms: 100,
+        }
+    }
+}
+
+/// `[auth_rate_limit]`: which requests
+/// [`AuthRateLimitMiddleware`](crate::ratelimit::AuthRateLimitMiddleware) limits, and under
+/// which policy. The defaults are
+/// [`AuthRateLimitConfig::default`](crate::ratelimit::AuthRateLimitConfig::default)'s.
+///
+/// ```
+/// use warden::config::RawAuthRateLimit;
+///
+/// let a = RawAuthRateLimit::default();
+/// assert_eq!(a.methods, ["POST"]);
+/// assert_eq!(a.paths, ["/login", "/signup", "/register", "/password-reset"]);
+/// assert_eq!(a.policy_name, "auth");
+/// assert_eq!((a.limit, a.period_secs, a.burst), (10, 60, None)); // burst = limit
+/// assert!(!a.case_sensitive && a.headers_on_allowed && a.limit_unnormalizable);
+/// assert!(a.policies.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawAuthRateLimit {
+    /// The limited HTTP methods. Default `["POST"]`.
+    pub methods: Vec<String>,
+    /// The limited paths (each with everything below it), under the default policy. In
+    /// production they must cover `/login` and `/password-reset`. Default `/login`, `/signup`,
+    /// `/register`, `/password-reset`.
+    pub paths: Vec<String>,
+    /// Name of the default policy (1 to 64 of `A-Za-z0-9_.-`). Default `auth`.
+    pub policy_name: String,
+    /// Requests per `period_secs` under the default policy (at least 1). Default 10.
+    pub limit: u32,
+    /// The default policy's period, in seconds (at least 1). Default 60.
+    pub period_secs: u64,
+    /// Requests allowed at once under the default policy (at least 1). Default: unset, meaning
+    /// `limit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
+    /// Match paths case-sensitively. Default false.
+    pub case_sensitive: bool,
+    /// Send the `RateLimit` headers on allowed responses too (always on 429). Default true.
+    pub headers_on_allowed: bool,
+    /// Charge requests whose path cannot be normalised to the default policy. Default true.
+    pub limit_unnormalizable: bool,
+    /// Per-path policies (`[[auth_rate_limit.policies]]`); the longest matching path wins.
+    /// Default: none.
+    pub policies: Vec<RawAuthRatePolicy>,
+}
+
+impl Default for RawAuthRateLimit {
+    fn default() -> Self {
+        Self {
+            methods: vec!["POST".to_owned()],
+            paths: DEFAULT_PATHS.map(str::to_owned).to_vec(),
+            policy_name: DEFAULT_POLICY_NAME.to_owned(),
+            limit: 10,
+            period_secs: 60,
+            burst: None,
+            case_sensitive: false,
+            headers_on_allowed: true,
+            limit_unnormalizable: true,
+            policies: Vec::new(),
+        }
+    }
+}
+
+/// One `[[auth_rate_limit.policies]]` entry: `path` (and everything below it) limited under
+/// its own policy. Every key but `burst` is required.
+///
+/// ```
+/// use warden::ConfigLoader;
+///
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("warden.toml");
+/// std::fs::write(
+///     &path,
+///     "[[auth_rate_limit.policies]]\npath = \"/password-reset\"\nname = \"reset\"\n\
+///      limit = 5\nperiod_secs = 3600\n",
+/// )
+/// .unwrap();
+/// let config = ConfigLoader::new().file(&path).load()?;
+/// let (path, policy) = config.auth_rate_limit.rules().next().unwrap(); // longest first
+/// assert_eq!((path, policy.name.as_str(), policy.burst), ("/password-reset", "reset", 5));
+/// # Ok::<(), warden::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RawAuthRatePolicy {
+    /// The path (and everything below it) this policy limits.
+    pub path: String,
+    /// The policy's name (1 to 64 of `A-Za-z0-9_.-`). Policies with the same name share
+    /// budgets, so two different policies must not share a name.
+    pub name: String,
+    /// Requests per `period_secs` (at least 1).
+    pub limit: u32,
+    /// The period, in seconds (at least 1).
+    pub period_secs: u64,
+    /// Requests allowed at once (at least 1). Default: `limit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
+}
+
+impl RawAuthRatePolicy {
+    /// A policy entry with `burst = limit`.
+    pub fn new(path: impl Into<String>, name: impl Into<String>, limit: u32, period_secs: u64) -> Self {
+        Self {
+            path: path.into(),
+            name: name.into(),
+            limit,
+            period_secs,
+            burst: None,
         }
     }
 }

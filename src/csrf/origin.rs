@@ -119,8 +119,8 @@ impl OriginVerdict {
     }
 }
 
-/// Applies the Fetch Metadata / Origin / Referer decision table (see the [module
-/// docs](self)) to an unsafe request's headers. Pure; never panics, whatever the headers.
+/// Applies the Fetch Metadata / Origin / Referer decision table (security-standards §2.2) to
+/// an unsafe request's headers. Pure; never panics, whatever the headers.
 ///
 /// Call it only for unsafe methods and non-exempt paths; a [`Pass`](OriginVerdict::Pass) still
 /// needs a valid token.

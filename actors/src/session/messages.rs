@@ -29,7 +29,7 @@ impl Message for Insert {
     type Result = Result<Arc<SessionEntry>, ActorError>;
 }
 
-/// What [`Apply`] did.
+/// What an apply (or a rotation) did: see [`SessionHandle::apply`](super::SessionHandle::apply).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum ApplyOutcome {
