@@ -66,11 +66,18 @@
 //! | [`middleware`] | [`RequestContextMiddleware`] and the [`RequestContext`] extractor |
 //! | [`session`] | [`SessionMiddleware`](session::SessionMiddleware), the [`Session`](session::Session) extractor, the signed cookie |
 //! | [`auth`] | [`AuthMiddleware`](auth::AuthMiddleware), `CurrentUser`, `LoginRequired`, `Requires`, [`Accounts`](auth::Accounts) flows |
+//! | [`csrf`] | [`CsrfMiddleware`](csrf::CsrfMiddleware), the [`CsrfToken`](csrf::CsrfToken) extractor, masked tokens, the Origin/Fetch-Metadata table |
+//! | [`ratelimit`] | [`AuthRateLimitMiddleware`](ratelimit::AuthRateLimitMiddleware): GCRA on the auth endpoints, 429 with `Retry-After` and `RateLimit` headers |
+//! | [`lockout`] | [`LoginLockout`](lockout::LoginLockout): per account, account+IP and IP counters with bounded backoff |
+//! | [`headers`] | [`SecurityHeadersMiddleware`], the CSP builder and nonces |
+//! | [`hosts`] | [`AllowedHostsMiddleware`] |
+//! | [`stack`] | [`WardenStack`](stack::WardenStack): every middleware in the right order, one `.wrap()` |
 //! | [`audit`] | audit events carrying the request's context |
 //! | [`audit_http`] | the audit stream as Server-Sent Events, the Prometheus `/metrics` handler |
 //! | [`health`] | the `/healthz` handler |
 //! | `error` | [`Error`]: 401/403/429 with generic bodies, opaque 500/503 |
 //! | `runtime` | [`Warden`]: the started actors plus the config |
+//! | `signing` | the signing primitives shared by the session and CSRF cookies |
 //! | [`actors`] | the `warden-actors` crate: actors, store, clock, audit events |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -32,6 +32,11 @@
 //! | [`clock`] | the [`Clock`] trait, [`SystemClock`], [`ManualClock`] for tests |
 //! | [`store`] | the [`Store`](store::Store) trait, keyspaces, durability, the sled backend, the acceptance suite |
 //! | `audit/` | the audit actor: [`SecurityEvent`], [`AuditHandle`], sinks, subscriptions, the persisted log |
+//! | [`session`] | the sharded session actor, its read view, [`SessionHandle`](session::SessionHandle) |
+//! | [`tokens`] | API and password-reset tokens (stored hashed), [`TokenHandle`](tokens::TokenHandle) |
+//! | [`password`] | argon2id on a bounded pool of threads, [`PasswordPool`](password::PasswordPool) |
+//! | [`ratelimit`] | the sharded GCRA rate-limit actor, [`RateLimitHandle`](ratelimit::RateLimitHandle) |
+//! | [`lockout`] | the login lockout actor, [`LockoutHandle`](lockout::LockoutHandle) |
 //! | `sweeper/` | the actor that removes expired records through the expiry index |
 //! | `runtime/` | [`Runtime`]: start-up, supervision, asks with deadlines, health, shutdown |
 //! | [`error`] | [`StoreError`], [`ActorError`] |
