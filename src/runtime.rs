@@ -195,7 +195,7 @@ impl Warden {
     pub fn auth_rate_limit(&self) -> crate::ratelimit::AuthRateLimitMiddleware {
         crate::ratelimit::AuthRateLimitMiddleware::new(
             self.runtime().ratelimit().clone(),
-            crate::ratelimit::AuthRateLimitConfig::default(),
+            self.config().auth_rate_limit.clone(),
             self.config().proxy.client_ip_resolver(),
             self.audit().clone(),
         )

@@ -15,13 +15,21 @@
 //!
 //! The `production` profile additionally requires a strong `WARDEN_SECRET_KEY`, `Secure`
 //! cookies, an `https://` origin (and `https://` CSRF trusted origins), CSRF protection
-//! enabled, a strict Content-Security-Policy, HSTS for at least a year, and `X-Frame-Options`
-//! or a CSP `frame-ancestors`.
+//! enabled, a strict Content-Security-Policy, HSTS for at least a year, `X-Frame-Options`
+//! or a CSP `frame-ancestors`, an audit sink (`audit.tracing_sink` or `audit.jsonl_path`),
+//! spike alerts (`audit.spike_threshold`, `audit.spike_window_secs` and `audit.spike_kinds`
+//! not zero or empty), and `POST /login` and `/password-reset` rate-limited
+//! (`auth_rate_limit.methods`, `auth_rate_limit.paths`). In `development`, a missing key is
+//! replaced by an ephemeral random one and a warning says that sessions will not survive a
+//! restart.
 //!
 //! `[lockout]` becomes [`Config::runtime`]`.lockout` (the lockout actor's policy) and
-//! [`Config::lockout`]; `[headers]` becomes [`Config::headers`], whose `middleware` is the
-//! built [`SecurityHeadersConfig`](crate::headers::SecurityHeadersConfig). In `development`, a missing key is replaced by an ephemeral random one and a
-//! warning says that sessions will not survive a restart.
+//! [`Config::lockout`]; `[ratelimit]` becomes [`Config::runtime`]`.ratelimit` (the rate-limit
+//! actor's [`RateLimitSettings`](crate::ratelimit::RateLimitSettings)); `[auth_rate_limit]`
+//! becomes [`Config::auth_rate_limit`], the built
+//! [`AuthRateLimitConfig`](crate::ratelimit::AuthRateLimitConfig); `[audit]` becomes
+//! [`Config::runtime`]`.audit`; `[headers]` becomes [`Config::headers`], whose `middleware` is
+//! the built [`SecurityHeadersConfig`](crate::headers::SecurityHeadersConfig).
 //!
 //! ```
 //! use warden::{ConfigLoader, Profile};
@@ -43,15 +51,18 @@ mod raw;
 mod secret;
 mod settings;
 mod validate;
+mod validate_audit;
 mod validate_headers;
 mod validate_lockout;
+mod validate_ratelimit;
 
 pub use self::{
     error::{ConfigError, KeyError},
     loader::{ConfigLoader, DEFAULT_CONFIG_FILE},
     raw::{
-        Profile, RawAudit, RawAuth, RawConfig, RawCsrf, RawHeaders, RawLockout, RawPasswords,
-        RawProxy, RawRuntime, RawSecrets, RawServer, RawSession, RawStore, SameSite,
+        Profile, RawAudit, RawAuth, RawAuthRateLimit, RawAuthRatePolicy, RawConfig, RawCsrf,
+        RawHeaders, RawLockout, RawPasswords, RawProxy, RawRateLimit, RawRuntime, RawSecrets,
+        RawServer, RawSession, RawStore, SameSite,
     },
     secret::{SecretKeys, MIN_SECRET_LEN},
     settings::{

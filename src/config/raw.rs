@@ -824,7 +824,12 @@ pub struct RawAuthRatePolicy {
 
 impl RawAuthRatePolicy {
     /// A policy entry with `burst = limit`.
-    pub fn new(path: impl Into<String>, name: impl Into<String>, limit: u32, period_secs: u64) -> Self {
+    pub fn new(
+        path: impl Into<String>,
+        name: impl Into<String>,
+        limit: u32,
+        period_secs: u64,
+    ) -> Self {
         Self {
             path: path.into(),
             name: name.into(),

@@ -16,6 +16,7 @@ use crate::{
         ReferrerPolicy, SecurityHeadersConfig,
     },
     lockout::{LockedResponse, LoginLockoutConfig},
+    ratelimit::AuthRateLimitConfig,
 };
 
 /// A validated configuration: every value has been checked, defaults filled in and derived
@@ -59,14 +60,44 @@ pub struct Config {
     /// How a locked login attempt is answered (the thresholds and backoff of `[lockout]` are
     /// in [`runtime`](Self::runtime)`.lockout`).
     pub lockout: LockoutSettings,
+    /// Which requests the authentication rate limit covers and under which policies (from
+    /// `[auth_rate_limit]`): hand it to
+    /// [`AuthRateLimitMiddleware::new`](crate::ratelimit::AuthRateLimitMiddleware::new). How
+    /// the rate-limit actor runs (`[ratelimit]`) is [`runtime`](Self::runtime)`.ratelimit`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_web::http::Method;
+    /// use warden::ConfigLoader;
+    ///
+    /// let config = ConfigLoader::new()
+    ///     .set("auth_rate_limit.paths", ["/login", "/password-reset"])
+    ///     .set("auth_rate_limit.limit", 5)
+    ///     .set("ratelimit.persist_interval_ms", 0)
+    ///     .load()?;
+    /// let limits = &config.auth_rate_limit;
+    /// let policy = limits.policy_for(&Method::POST, "//Login/").unwrap();
+    /// assert_eq!((policy.name.as_str(), policy.limit, policy.burst), ("auth", 5, 5));
+    /// assert_eq!(policy.period, Duration::from_secs(60));
+    /// assert!(limits.policy_for(&Method::POST, "/signup").is_none());
+    /// assert_eq!(config.runtime.ratelimit.persist_interval, Duration::ZERO); // write-through
+    ///
+    /// let err = ConfigLoader::new().set("auth_rate_limit.methods", ["P O S T"]).load();
+    /// assert_eq!(err.unwrap_err().keys(), vec!["auth_rate_limit.methods"]);
+    /// # Ok::<(), warden::ConfigError>(())
+    /// ```
+    pub auth_rate_limit: AuthRateLimitConfig,
     /// Browser security headers, validated and built into a
     /// [`SecurityHeadersConfig`] (`headers.middleware`).
     pub headers: HeadersSettings,
     /// Settings of the actor runtime (from `[runtime]`, `[store]`, `[audit]`, `[auth]`,
-    /// `[passwords]`, `[lockout]` and `server.data_dir`): `runtime.tokens` carries the token
+    /// `[passwords]`, `[lockout]`, `[ratelimit]` and `server.data_dir`): `runtime.audit` the
+    /// sinks, retention, spike alerts and aggregation of `[audit]`, `runtime.tokens` the token
     /// lifetimes and limits of `[auth]`, `runtime.passwords` the argon2id parameters and pool
     /// of `[passwords]`, `runtime.lockout` the
-    /// [`LockoutPolicy`](warden_actors::lockout::LockoutPolicy) of `[lockout]`.
+    /// [`LockoutPolicy`](warden_actors::lockout::LockoutPolicy) of `[lockout]`,
+    /// `runtime.ratelimit` the
+    /// [`RateLimitSettings`](warden_actors::ratelimit::RateLimitSettings) of `[ratelimit]`.
     pub runtime: RuntimeConfig,
 }
 

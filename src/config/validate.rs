@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use warden_actors::{
     password::{default_threads, PasswordParams, MAX_PASSWORD_LEN_LIMIT, MIN_PASSWORD_LEN_FLOOR},
     tokens::TokenPolicy,
-    AuditConfig, PasswordSettings, RuntimeConfig, StoreConfig,
+    PasswordSettings, RuntimeConfig, StoreConfig,
 };
 
 use super::{
@@ -13,14 +13,15 @@ use super::{
     error::{ConfigError, KeyError},
     raw::{RawAuth, RawConfig, RawCsrf, RawPasswords, RawProxy, RawServer, RawSession},
     secret::check_keys,
+    validate_audit::audit,
     validate_headers::headers,
     validate_lockout::lockout,
+    validate_ratelimit::{auth_rate_limit, ratelimit},
     AuthSettings, Config, CsrfSettings, ProxySettings, SameSite, SecretKeys, ServerSettings,
     SessionSettings,
 };
 
 const MIB: u64 = 1024 * 1024;
-const DAY_SECS: u64 = 24 * 3600;
 
 /// Collects [`KeyError`]s.
 #[derive(Default)]
@@ -84,38 +85,15 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             MIB,
         ));
 
-    let a = raw.audit;
-    if a.jsonl_path
-        .as_ref()
-        .is_some_and(|p| p.as_os_str().is_empty())
-    {
-        errors.push(
-            "audit.jsonl_path",
-            "must not be empty (omit the key to disable the JSON-lines sink)",
-        );
-    }
-    let audit = AuditConfig::default()
-        .tracing_sink(a.tracing_sink)
-        .jsonl_path(a.jsonl_path)
-        .sink_queue(errors.nonzero("audit.sink_queue", a.sink_queue))
-        .subscriber_queue(errors.nonzero("audit.subscriber_queue", a.subscriber_queue))
-        .persist(a.persist)
-        .retention_max_age(Duration::from_secs(scaled(
-            &mut errors,
-            "audit.retention_max_age_days",
-            a.retention_max_age_days,
-            DAY_SECS,
-        )))
-        .retention_max_count(errors.nonzero("audit.retention_max_count", a.retention_max_count))
-        .retention_interval(Duration::from_secs(
-            errors.nonzero("audit.retention_interval_secs", a.retention_interval_secs),
-        ));
+    let audit = audit(raw.audit, production, &mut errors);
 
     let proxy = proxy(&raw.proxy, production, &mut errors);
     let auth = auth(&raw.auth, &mut errors);
     let passwords = passwords(&raw.passwords, &mut errors);
     let csrf = csrf(&raw.csrf, &raw.session, production, &mut errors);
     let (lockout_policy, lockout) = lockout(&raw.lockout, &mut errors);
+    let ratelimit = ratelimit(&raw.ratelimit, &mut errors);
+    let auth_rate_limit = auth_rate_limit(&raw.auth_rate_limit, production, &mut errors);
     let headers = headers(&raw.headers, production, &mut errors);
 
     if !errors.0.is_empty() {
@@ -150,7 +128,8 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
                 .max_api_tokens_per_user(auth.api_tokens_per_user),
         )
         .with_passwords(passwords)
-        .with_lockout(lockout_policy);
+        .with_lockout(lockout_policy)
+        .with_ratelimit(ratelimit);
 
     Ok(Config {
         profile,
@@ -161,13 +140,14 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         auth,
         csrf,
         lockout,
+        auth_rate_limit,
         headers,
         runtime,
     })
 }
 
 /// `value * unit`, non-zero and without overflow.
-fn scaled(errors: &mut Errors, key: &str, value: u64, unit: u64) -> u64 {
+pub(super) fn scaled(errors: &mut Errors, key: &str, value: u64, unit: u64) -> u64 {
     let value = errors.nonzero(key, value);
     value.checked_mul(unit).unwrap_or_else(|| {
         errors.push(key, "is too large");

@@ -116,6 +116,7 @@ fn assert_every_key_commented(section: &str) {
     }
 }
 
+mod audit;
 mod auth;
 mod csrf;
 mod env;
@@ -125,6 +126,7 @@ mod lockout;
 mod logs;
 mod overrides;
 mod parse;
+mod ratelimit;
 mod secrets;
 mod session;
 mod validation;
