@@ -35,6 +35,8 @@ const ACCOUNT: u8 = b'A';
 const PAIR: u8 = b'P';
 const NET: u8 = b'I';
 const TRUSTED: u8 = b'T';
+/// An operator's lock of an account (incident response): honoured on every network.
+const MANUAL: u8 = b'M';
 
 /// The keys of one attempt.
 pub(crate) struct Keys {
@@ -189,6 +191,48 @@ impl LockoutActor {
         Ok(self.store.delete(KS, k, Durability::Buffered)?)
     }
 
+    /// The end of an operator's lock of the account, if one is in force.
+    fn manual_until(&self, id: &[u8; 16], now: u64) -> Result<Option<u64>, ActorError> {
+        let Some(b) = self.store.get(KS, &key(MANUAL, &[id]))? else {
+            return Ok(None);
+        };
+        let until = <[u8; 8]>::try_from(b.as_slice()).map_or(0, u64::from_be_bytes);
+        Ok((until > now).then_some(until))
+    }
+
+    /// Applies an operator's lock to a status: locked until then, trusted networks included.
+    fn with_manual(
+        &mut self,
+        mut st: Status,
+        account: &str,
+        now: u64,
+    ) -> Result<Status, ActorError> {
+        let id = self.account_id(account)?;
+        if let Some(until) = self.manual_until(&id, now)? {
+            st.locked = true;
+            let wait = std::time::Duration::from_millis(until - now);
+            st.retry_after = Some(st.retry_after.map_or(wait, |r| r.max(wait)));
+        }
+        Ok(st)
+    }
+
+    /// Admin: locks an account for `for_ms` on every network (durable; a success does not
+    /// clear it, [`unlock`](Self::unlock) does). Emits `auth.lockout.locked` with scope `manual`.
+    pub(crate) fn lock_account(&mut self, account: &str, for_ms: u64) -> Result<u64, ActorError> {
+        let until_ms = self.now().saturating_add(for_ms);
+        let id = self.account_id(account)?;
+        let o = PutOptions::buffered().expires_at(until_ms);
+        self.store
+            .put(KS, &key(MANUAL, &[&id]), &until_ms.to_be_bytes(), o)?;
+        self.audit.emit(
+            SecurityEvent::new("auth.lockout.locked")
+                .detail("scope", "manual")
+                .detail("account_ref", hex::encode(&id[..8]))
+                .detail("until", until_ms),
+        );
+        Ok(until_ms)
+    }
+
     fn trusted(&self, k: &Keys) -> Result<bool, ActorError> {
         Ok(self.policy.trusted_ip_ttl.is_some() && self.store.get(KS, &k.trusted)?.is_some())
     }
@@ -226,7 +270,7 @@ impl LockoutActor {
             self.load(&k.ip, now)?,
         );
         let trusted = a.is_locked(now) && self.trusted(&k)?;
-        Ok(Self::status(now, &a, &p, &i, trusted))
+        self.with_manual(Self::status(now, &a, &p, &i, trusted), account, now)
     }
 
     pub(crate) fn record_failure(
@@ -266,7 +310,7 @@ impl LockoutActor {
             self.emit_locked(context.as_ref(), &k, *scope, *d, c);
         }
         let trusted = a.is_locked(now) && self.trusted(&k)?;
-        let mut st = Self::status(now, &a, &p, &i, trusted);
+        let mut st = self.with_manual(Self::status(now, &a, &p, &i, trusted), account, now)?;
         st.newly_locked = locked.into_iter().map(|(s, _, _)| s).collect();
         Ok(st)
     }
@@ -303,6 +347,7 @@ impl LockoutActor {
     pub(crate) fn unlock(&mut self, account: &str) -> Result<usize, ActorError> {
         let id = self.account_id(account)?;
         let mut n = usize::from(self.forget(&key(ACCOUNT, &[&id]))?);
+        n += usize::from(self.forget(&key(MANUAL, &[&id]))?);
         for (k, _) in self.store.scan_prefix(KS, &key(PAIR, &[&id]), usize::MAX)? {
             n += usize::from(self.forget(&k)?);
         }
@@ -334,6 +379,9 @@ impl LockoutActor {
             locked_until: a.is_locked(now).then_some(a.locked_until),
             ..AccountStatus::default()
         };
+        if let Some(until) = self.manual_until(&id, now)? {
+            st.locked_until = st.locked_until.max(Some(until));
+        }
         for (k, _) in self.store.scan_prefix(KS, &key(PAIR, &[&id]), usize::MAX)? {
             let p = self.load(&k, now)?;
             if p == Counter::default() {

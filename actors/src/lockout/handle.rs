@@ -167,6 +167,18 @@ impl LockoutHandle {
         self.ask(Unlock(account.to_owned())).await?
     }
 
+    /// Admin (incident response): locks an account on every network for `duration`, trusted
+    /// networks included; a successful login does not clear it, [`unlock`](Self::unlock)
+    /// does. Durable. Emits `auth.lockout.locked` (scope `manual`). Returns the end of the
+    /// lock (ms since the epoch).
+    pub async fn lock(&self, account: &str, duration: Duration) -> Result<u64, ActorError> {
+        self.ask(Lock {
+            account: account.to_owned(),
+            for_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+        })
+        .await?
+    }
+
     /// Admin: clears a network's counter, durably. Emits `auth.lockout.unlocked`. Returns
     /// whether there was one.
     pub async fn unlock_ip(&self, ip: IpAddr) -> Result<bool, ActorError> {

@@ -71,6 +71,7 @@ handler!(Ping, (), |a, _m| Ok(a.store.health_check()?));
 durable_handler!(RecordFailure, Status, |a, m| a
     .record_failure(&m.account, m.ip, m.context));
 durable_handler!(Unlock, usize, |a, m| a.unlock(&m.0));
+durable_handler!(Lock, u64, |a, m| a.lock_account(&m.account, m.for_ms));
 durable_handler!(UnlockIp, bool, |a, m| a.unlock_ip(m.0));
 durable_handler!(Flush, (), |_a, _m| Ok(()));
 

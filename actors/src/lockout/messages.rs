@@ -152,6 +152,16 @@ impl Message for Unlock {
     type Result = Result<usize, ActorError>;
 }
 
+/// Admin: lock an account on every network for a while (durable).
+#[derive(Debug)]
+pub(crate) struct Lock {
+    pub(crate) account: String,
+    pub(crate) for_ms: u64,
+}
+impl Message for Lock {
+    type Result = Result<u64, ActorError>;
+}
+
 /// Admin: clear a network's counter (durable).
 #[derive(Debug)]
 pub(crate) struct UnlockIp(pub(crate) IpAddr);
