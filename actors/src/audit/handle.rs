@@ -163,9 +163,11 @@ impl AuditHandle {
         match fresh.try_send(Emit(event)) {
             Ok(()) => {}
             Err(SendError::Full(Emit(ev))) => {
-                // Not reachable with actix's channel (a fresh sender has its slot); if it
-                // ever were, queue without the bound rather than lose a must-log event.
-                fresh.do_send(Emit(ev));
+                // Not reachable with actix's channel (a fresh sender always has its slot). If
+                // it ever were, refuse loudly and count it, never queue without a bound.
+                self.shared.metrics.mailbox_depth.dec();
+                tracing::error!(event = %ev.name, "must-log audit event refused: mailbox full");
+                self.count_drop(&ev.name, "mailbox_full");
             }
             Err(SendError::Closed(Emit(ev))) => {
                 self.shared.metrics.mailbox_depth.dec();
