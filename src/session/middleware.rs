@@ -156,17 +156,25 @@ impl Shared {
     async fn load(&self, req: &ServiceRequest) -> Result<(SessionInner, CookieAction), Error> {
         let mut inner = SessionInner::default();
         let name = &self.settings.cookie_name;
-        let cookies = req.cookies().map(|c| c.clone()).unwrap_or_default();
-        let mut values = cookies
-            .iter()
-            .filter(|c| c.name() == name)
-            .map(|c| c.value());
-        let Some(value) = values.next() else {
-            return Ok((inner, CookieAction::None));
+        // Only the session cookie's value leaves the parsed jar (no copy of every cookie on the
+        // hot path); the jar is not held across the lookup below.
+        let (value, duplicate) = {
+            let Ok(cookies) = req.cookies() else {
+                return Ok((inner, CookieAction::None));
+            };
+            let mut values = cookies
+                .iter()
+                .filter(|c| c.name() == name)
+                .map(|c| c.value());
+            match values.next() {
+                None => return Ok((inner, CookieAction::None)),
+                Some(first) => (first.to_owned(), values.any(|v| v != first)),
+            }
         };
+        let value = value.as_str();
         // Two different session cookies (a planted one beside the real one): ambiguous, so
         // no session at all, deterministically.
-        if values.any(|v| v != value) {
+        if duplicate {
             let ev = service_event(req, "session.cookie.invalid").detail("reason", "duplicate");
             self.audit.emit_throttled(ev, INVALID_COOKIE_WINDOW);
             return Ok((inner, CookieAction::Remove));
